@@ -1,0 +1,59 @@
+import type { RedisOptions } from 'ioredis'
+import type { ResolvedConnection } from './config.js'
+
+/** Time limits for talking to Redis, in milliseconds. */
+export interface Timeouts {
+  /**
+   * Longest any command may wait for its reply (ioredis has no limit by
+   * default, so a hanging server hangs every caller forever).
+   * @default 500
+   */
+  commandTimeout: number
+  /**
+   * Longest registration waits for the first connection attempt to settle
+   * before the app boots without Redis.
+   * @default 1000
+   */
+  connectWait: number
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { commandTimeout: 500, connectWait: 1000 }
+
+/** Reconnect delays: quick at first, never more than this, so a returning Redis is used within a second. */
+export const MAX_RECONNECT_DELAY = 500
+/** After an authentication failure only a configuration change helps: retry calmly. */
+export const AUTH_RETRY_DELAY = 1000
+
+/**
+ * ioredis options for one connection. The defaults that hurt during an outage
+ * are replaced:
+ * - `enableOfflineQueue: false`: a command sent while disconnected fails at
+ *   once instead of waiting in an unbounded queue;
+ * - `maxRetriesPerRequest: 0`: a command in flight when the connection drops
+ *   fails instead of being resent up to 20 times;
+ * - `commandTimeout`, and `socketTimeout` to drop a connection whose server
+ *   stopped answering (`connectTimeout` alone only covers the TCP connect);
+ * - the retry strategy is supplied by the connection monitor (capped backoff).
+ */
+export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeouts, retryStrategy: (attempt: number) => number): RedisOptions {
+  return {
+    host: connection.host,
+    port: connection.port,
+    db: connection.db,
+    ...(connection.username === undefined ? {} : { username: connection.username }),
+    ...(connection.password === undefined ? {} : { password: connection.password }),
+    ...(connection.tls === undefined ? {} : { tls: connection.tls }),
+    connectionName: `fastify-resilient-redis:${connection.name}`,
+    clientInfoTag: 'fastify-resilient-redis',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeouts.commandTimeout,
+    socketTimeout: timeouts.commandTimeout * 2,
+    connectTimeout: timeouts.commandTimeout * 2,
+    // Bounds how long a close waits for a server that stopped answering.
+    disconnectTimeout: timeouts.commandTimeout,
+    retryStrategy,
+    reconnectOnError: null,
+    lazyConnect: false,
+  }
+}

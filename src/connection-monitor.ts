@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events'
+import type { Redis } from 'ioredis'
+import { AUTH_RETRY_DELAY, MAX_RECONNECT_DELAY } from './client-options.js'
+import type { ResolvedConnection } from './config.js'
+import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from './failure-class.js'
+import { scrubError, type ScrubbedError } from './redact.js'
+
+/** Where one connection stands. `since` is a `Date.now()` timestamp. */
+export type ConnectionState =
+  | { status: 'connecting'; since: number }
+  | { status: 'ready'; since: number }
+  | { status: 'down'; since: number; failure: FailureClass; error: ScrubbedError }
+
+/** The subset of a Fastify/pino logger we use. */
+export interface Logger {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+export interface ConnectionMonitorEvents {
+  state: [current: ConnectionState, previous: ConnectionState]
+}
+
+/**
+ * Follows one ioredis client through its life and turns ioredis's stream of
+ * events (an error per reconnect attempt) into state changes, each logged
+ * once, with the password scrubbed from everything.
+ *
+ * It also checks what ioredis lets pass: a password sent to a server that has
+ * none is accepted silently, leaving an open server in use. After each
+ * connect we send an explicit AUTH and treat that reply as a failure.
+ */
+export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
+  #state: ConnectionState = { status: 'connecting', since: Date.now() }
+  #client: Redis | undefined
+  #closing = false
+  /** A drop from `ready` is logged with the cause the next attempt finds, not as a line of its own. */
+  #dropUnreported = false
+  /** Bumped on every connect, so a late AUTH check of an old connection is ignored. */
+  #epoch = 0
+  readonly #settled: Promise<void>
+  #settle!: () => void
+
+  constructor (
+    readonly connection: ResolvedConnection,
+    private readonly logger: Logger,
+    private readonly secrets: readonly string[]
+  ) {
+    super()
+    this.#settled = new Promise((resolve) => { this.#settle = resolve })
+  }
+
+  get state (): ConnectionState {
+    return this.#state
+  }
+
+  /** True only when the connection is up and verified: safe to send commands. */
+  get ready (): boolean {
+    return this.#state.status === 'ready'
+  }
+
+  /** Resolves once the first connection attempt succeeded or failed for a known reason. */
+  firstAttemptSettled (): Promise<void> {
+    return this.#settled
+  }
+
+  /** For ioredis `retryStrategy`: quick capped backoff, slower after an auth failure. */
+  retryDelay (attempt: number): number {
+    if (this.#state.status === 'down' && isAuthFailure(this.#state.failure)) return AUTH_RETRY_DELAY
+    return Math.min(25 * 2 ** attempt, MAX_RECONNECT_DELAY)
+  }
+
+  attach (client: Redis): void {
+    this.#client = client
+    client.on('ready', () => { this.#onReady() })
+    // Handling 'error' also keeps ioredis from printing "[ioredis] Unhandled error event".
+    client.on('error', (error: unknown) => { this.#onError(error) })
+    client.on('close', () => { this.#onClose() })
+  }
+
+  /** Stops reporting; called before the plugin quits the client. */
+  close (): void {
+    this.#closing = true
+  }
+
+  #onReady (): void {
+    if (this.#closing) return
+    const epoch = ++this.#epoch
+    const { password, username } = this.connection
+    if (password === undefined || username !== undefined) {
+      this.#toReady()
+      return
+    }
+    // ioredis sends `HELLO 3 AUTH default <password>`, which a server without
+    // a password accepts. A bare AUTH tells: it fails on such a server.
+    const client = this.#client as Redis
+    client.call('AUTH', password).then(
+      () => { if (epoch === this.#epoch) this.#toReady() },
+      (error: unknown) => {
+        if (epoch !== this.#epoch || this.#closing) return
+        this.#toDown(classifyFailure(error), error)
+        client.disconnect(true)
+      }
+    )
+  }
+
+  #onError (error: unknown): void {
+    if (this.#closing) return
+    // While ready, an error precedes a 'close'; the reconnect attempts that
+    // follow classify the outage. Before that, every error is a failed attempt.
+    if (this.#state.status !== 'ready') this.#toDown(classifyFailure(error), error)
+  }
+
+  #onClose (): void {
+    if (this.#closing || this.#state.status !== 'ready') return
+    this.#epoch++
+    this.#dropUnreported = true
+    this.#setState({ status: 'down', since: Date.now(), failure: 'connection-lost', error: { name: 'Error', message: 'Connection closed' } })
+  }
+
+  #toReady (): void {
+    const previous = this.#state
+    if (previous.status === 'ready') return
+    const fields = this.#fields()
+    if (previous.status === 'connecting') {
+      this.logger.info({ ...fields, redisState: 'ready' }, `Redis "${this.connection.name}" connected (${this.connection.display})`)
+    } else if (this.#dropUnreported) {
+      this.logger.info({ ...fields, redisState: 'ready' }, `Redis "${this.connection.name}" connection dropped and was re-established after ${Date.now() - previous.since} ms`)
+    } else {
+      this.logger.info({ ...fields, redisState: 'ready', outageMs: Date.now() - previous.since }, `Redis "${this.connection.name}" is back after ${formatDuration(Date.now() - previous.since)} (was ${previous.failure})`)
+    }
+    this.#dropUnreported = false
+    this.#setState({ status: 'ready', since: Date.now() })
+    this.#settle()
+  }
+
+  #toDown (failure: FailureClass, rawError: unknown): void {
+    const previous = this.#state
+    const error = scrubError(rawError, this.secrets)
+    const sameFailure = previous.status === 'down' && previous.failure === failure
+    const since = previous.status === 'down' ? previous.since : Date.now()
+    this.#setState({ status: 'down', since, failure, error })
+    if (sameFailure && !this.#dropUnreported) return
+    const what = previous.status === 'connecting' ? 'is unavailable' : this.#dropUnreported ? 'was lost' : 'is still unavailable'
+    this.#dropUnreported = false
+    const hint = failureHint(failure, this.connection)
+    const line = `Redis "${this.connection.name}" ${what} (${failure}): ${hint}. Requests go on without it.`
+    const fields = { ...this.#fields(), redisState: 'down', redisFailure: failure, redisError: error.message }
+    if (isAuthFailure(failure)) this.logger.error(fields, line)
+    else this.logger.warn(fields, line)
+    this.#settle()
+  }
+
+  #setState (next: ConnectionState): void {
+    const previous = this.#state
+    this.#state = next
+    this.emit('state', next, previous)
+  }
+
+  #fields (): Record<string, string> {
+    return { redisClient: this.connection.name, redisUrl: this.connection.display }
+  }
+}
+
+function formatDuration (ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`
+}

@@ -1,0 +1,76 @@
+import createError from '@fastify/error'
+
+/*
+ * Every error this package throws, in one place. Messages name the setting and
+ * say what to do; they never contain a secret (callers pass variable names and
+ * redacted URLs only). `instanceof` works across copies of the package because
+ * @fastify/error keys instances on `Symbol.for(code)`.
+ */
+
+/** A setting could not be understood: `(setting, what was wrong, what to do)`. */
+export const InvalidSettingError = createError<'FRR_ERR_INVALID_SETTING', [string, string, string, { cause: unknown }?]>(
+  'FRR_ERR_INVALID_SETTING',
+  '%s %s; %s',
+  500
+)
+
+/** Two settings disagree: `(first, second, what to do)`. */
+export const ConflictingSettingsError = createError<'FRR_ERR_CONFLICTING_SETTINGS', [string, string, string]>(
+  'FRR_ERR_CONFLICTING_SETTINGS',
+  '%s and %s disagree; %s',
+  500
+)
+
+/** A password is required (production) but none is configured: `(connection, where to set it)`. */
+export const PasswordRequiredError = createError<'FRR_ERR_PASSWORD_REQUIRED', [string, string]>(
+  'FRR_ERR_PASSWORD_REQUIRED',
+  'Redis connection "%s" has no password, but requirePassword is on (the default when NODE_ENV=production); %s',
+  500
+)
+
+/** The password file could not be read: `(path, reason)`; carries the fs error as `cause`. */
+export const PasswordFileError = createError<'FRR_ERR_PASSWORD_FILE', [string, string, { cause: unknown }?]>(
+  'FRR_ERR_PASSWORD_FILE',
+  'REDIS_PASSWORD_FILE (%s) %s; point it at a readable file that holds only the password',
+  500
+)
+
+/** The plugin was registered twice on the same instance. */
+export const AlreadyRegisteredError = createError<'FRR_ERR_ALREADY_REGISTERED', []>(
+  'FRR_ERR_ALREADY_REGISTERED',
+  'fastify-resilient-redis is already registered on this instance (app.redis exists); register it once, and use the `clients` option for more connections',
+  500
+)
+
+/**
+ * Redis cannot serve the request right now. Routes may throw it themselves;
+ * the plugin also turns the ioredis errors that mean the same into it (503).
+ */
+export const RedisUnavailableError = createError<'FRR_ERR_REDIS_UNAVAILABLE', [{ cause: unknown }?]>(
+  'FRR_ERR_REDIS_UNAVAILABLE',
+  'Redis is unavailable; try again shortly',
+  503
+)
+
+/** Codes of every error above, for `isResilientRedisError`. */
+export const ERROR_CODES = [
+  'FRR_ERR_INVALID_SETTING',
+  'FRR_ERR_CONFLICTING_SETTINGS',
+  'FRR_ERR_PASSWORD_REQUIRED',
+  'FRR_ERR_PASSWORD_FILE',
+  'FRR_ERR_ALREADY_REGISTERED',
+  'FRR_ERR_REDIS_UNAVAILABLE',
+] as const
+
+export type ResilientRedisErrorCode = (typeof ERROR_CODES)[number]
+
+export interface ResilientRedisError extends Error {
+  code: ResilientRedisErrorCode
+  statusCode?: number
+}
+
+/** True for an error thrown by any copy of this package (checks the code, not the class). */
+export function isResilientRedisError (value: unknown): value is ResilientRedisError {
+  const code = (value as { code?: unknown } | null | undefined)?.code
+  return value instanceof Error && typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)
+}

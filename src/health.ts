@@ -1,0 +1,56 @@
+import type { ResilientClient } from './client-factory.js'
+import { classifyFailure, failureHint, type FailureClass } from './failure-class.js'
+import { scrubText } from './redact.js'
+
+export interface ClientHealth {
+  /** `ready`: connected and answering a PING; `connecting`: first attempt under way; `down`: see `failure`. */
+  state: 'ready' | 'connecting' | 'down'
+  /** The server, password redacted. */
+  url: string
+  /** When the client entered this state (ISO 8601). */
+  since: string
+  /** Round trip of this report's PING, when the client was ready. */
+  latencyMs?: number
+  failure?: FailureClass
+  /** What the failure means and what to check. */
+  hint?: string
+  /** The last error, scrubbed of secrets. */
+  error?: string
+}
+
+export interface RedisHealthReport {
+  /** `up`: every client ready; `degraded`: some; `down`: none. */
+  status: 'up' | 'degraded' | 'down'
+  clients: Record<string, ClientHealth>
+}
+
+/**
+ * Builds the health report. Only clients already known to be ready are
+ * pinged, and a PING is bounded by the command timeout, so the report comes
+ * back quickly even while Redis hangs.
+ */
+export async function buildHealthReport (clients: readonly ResilientClient[], secrets: readonly string[]): Promise<RedisHealthReport> {
+  const entries = await Promise.all(clients.map(async ({ client, monitor }): Promise<[string, ClientHealth]> => {
+    const { connection } = monitor
+    const state = monitor.state
+    const base = { url: connection.display, since: new Date(state.since).toISOString() }
+    if (state.status === 'ready') {
+      const started = performance.now()
+      try {
+        await client.ping()
+        return [connection.name, { state: 'ready', ...base, latencyMs: Math.round((performance.now() - started) * 100) / 100 }]
+      } catch (error) {
+        const failure = classifyFailure(error)
+        const message = scrubText(error instanceof Error ? error.message : String(error), secrets)
+        return [connection.name, { state: 'down', ...base, failure, hint: failureHint(failure, connection), error: message }]
+      }
+    }
+    if (state.status === 'connecting') return [connection.name, { state: 'connecting', ...base }]
+    return [connection.name, { state: 'down', ...base, failure: state.failure, hint: failureHint(state.failure, connection), error: state.error.message }]
+  }))
+  const ready = entries.filter(([, health]) => health.state === 'ready').length
+  return {
+    status: ready === entries.length ? 'up' : ready === 0 ? 'down' : 'degraded',
+    clients: Object.fromEntries(entries),
+  }
+}

@@ -1,0 +1,29 @@
+/*
+ * The public surface, listed by name. Internals (the connection monitor,
+ * ioredis option building, URL parsing) are not exported: they may change in
+ * any release.
+ */
+import { resilientRedis } from './plugin.js'
+
+export default resilientRedis
+export { resilientRedis }
+export type { ResilientRedisOptions, FastifyRedis } from './plugin.js'
+
+export { resolveConfig } from './config.js'
+export type { ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, Env } from './config.js'
+
+export type { RedisHealthReport, ClientHealth } from './health.js'
+export type { FailureClass } from './failure-class.js'
+export type { Timeouts } from './client-options.js'
+
+export {
+  AlreadyRegisteredError,
+  ConflictingSettingsError,
+  InvalidSettingError,
+  PasswordFileError,
+  PasswordRequiredError,
+  RedisUnavailableError,
+  isResilientRedisError,
+} from './errors.js'
+export type { ResilientRedisError, ResilientRedisErrorCode } from './errors.js'
+export { isRedisUnavailableError } from './unavailable-error.js'

@@ -1,0 +1,94 @@
+import type { FastifyRedis } from '@fastify/redis'
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
+import fp from 'fastify-plugin'
+import { createResilientClient, type ResilientClient } from './client-factory.js'
+import { DEFAULT_TIMEOUTS, type Timeouts } from './client-options.js'
+import { resolveConfig, type ConfigInput } from './config.js'
+import { AlreadyRegisteredError, InvalidSettingError } from './errors.js'
+import { buildHealthReport, type RedisHealthReport } from './health.js'
+import { createUnavailableErrorHook } from './unavailable-error.js'
+
+export type { FastifyRedis }
+
+export interface ResilientRedisOptions extends ConfigInput, Partial<Timeouts> {
+  /**
+   * Serve the health report at this path (GET): 200 while any client is
+   * ready, 503 when none is. `false` for none.
+   * @default false
+   */
+  healthRoute?: string | false
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The default Redis client; named clients are its properties (`app.redis.cache`), as with @fastify/redis. */
+    redis: FastifyRedis
+    /** The state of every client, with a bounded PING of those that are up. Never waits on a hanging Redis. */
+    redisHealth: () => Promise<RedisHealthReport>
+  }
+}
+
+function positiveMs (value: unknown, setting: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 60_000) {
+    throw new InvalidSettingError(`${setting} option`, `must be a whole number of milliseconds from 1 to 60000 (got ${String(value)})`, `leave it out for the default (${fallback})`)
+  }
+  return value
+}
+
+function healthPath (value: unknown): string | undefined {
+  if (value === undefined || value === false) return undefined
+  if (typeof value !== 'string' || !value.startsWith('/')) {
+    throw new InvalidSettingError('healthRoute option', `must be a path starting with / or false (got ${JSON.stringify(value)})`, "use a path such as '/health/redis'")
+  }
+  return value
+}
+
+/** Waits for `promise`, or `ms` at most; the timer never keeps the process alive. */
+async function waitAtMost (promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms).unref() })])
+  clearTimeout(timer)
+}
+
+const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (app: FastifyInstance, options: ResilientRedisOptions) => {
+  if (app.hasDecorator('redis')) throw new AlreadyRegisteredError()
+
+  // Everything that can reject the options runs before any connection opens.
+  const { env = process.env, healthRoute, commandTimeout, connectWait, ...settings } = options
+  const config = resolveConfig({ ...settings, env })
+  const timeouts: Timeouts = {
+    commandTimeout: positiveMs(commandTimeout, 'commandTimeout', DEFAULT_TIMEOUTS.commandTimeout),
+    connectWait: positiveMs(connectWait, 'connectWait', DEFAULT_TIMEOUTS.connectWait),
+  }
+  const path = healthPath(healthRoute)
+  const secrets = config.connections.flatMap((c) => c.password === undefined ? [] : [c.password])
+
+  const logger = app.log.child({ plugin: 'fastify-resilient-redis' })
+  const clients: ResilientClient[] = config.connections.map((connection) => createResilientClient(connection, { logger, timeouts, secrets }))
+  app.addHook('onClose', async () => { await Promise.all(clients.map((c) => c.close())) })
+
+  const [main, ...named] = clients as [ResilientClient, ...ResilientClient[]]
+  const redis = main.client as FastifyRedis
+  for (const { client, monitor } of named) Object.assign(redis, { [monitor.connection.name]: client })
+  app.decorate('redis', redis)
+  app.decorate('redisHealth', () => buildHealthReport(clients, secrets))
+  app.addHook('onError', createUnavailableErrorHook(secrets))
+
+  if (path !== undefined) {
+    app.get(path, async (_request, reply) => {
+      const report = await app.redisHealth()
+      return reply.code(report.status === 'down' ? 503 : 200).send(report)
+    })
+  }
+
+  // Like @fastify/redis, a healthy Redis is ready for the first request; unlike
+  // it, a sick one costs registration at most `connectWait`, never the boot.
+  await waitAtMost(Promise.all(clients.map((c) => c.monitor.firstAttemptSettled())), timeouts.connectWait)
+}
+
+/** The plugin, wrapped once so its decorators reach the whole app. */
+export const resilientRedis = fp(resilientRedisPlugin, {
+  fastify: '5.x',
+  name: 'fastify-resilient-redis',
+})

@@ -1,0 +1,89 @@
+import { InvalidSettingError } from './errors.js'
+import { redactUrl } from './redact.js'
+
+/** What a `redis://` or `rediss://` URL says; fields it does not state are undefined. */
+export interface ParsedRedisUrl {
+  host: string
+  port: number | undefined
+  db: number | undefined
+  username: string | undefined
+  password: string | undefined
+  tls: boolean
+}
+
+const URL_SHAPE = 'use redis://[[username]:password@]host[:port][/db], or rediss:// for TLS'
+
+/**
+ * Parses a Redis URL. `setting` names where it came from (`REDIS_URL`,
+ * `clients.cache.url`, …) so the error can say which one to fix; the URL
+ * itself is shown only redacted.
+ */
+export function parseRedisUrl (value: string, setting: string): ParsedRedisUrl {
+  let url: URL
+  try {
+    url = new URL(value)
+  } catch (error) {
+    throw new InvalidSettingError(setting, `is not a valid URL (got "${redactUrl(value)}")`, URL_SHAPE, { cause: error })
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new InvalidSettingError(setting, `must start with redis:// or rediss:// (got "${url.protocol}//")`, URL_SHAPE)
+  }
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1')
+  if (host === '') {
+    throw new InvalidSettingError(setting, `has no host (got "${redactUrl(value)}")`, URL_SHAPE)
+  }
+  const path = url.pathname.replace(/^\//, '')
+  return {
+    host,
+    port: url.port === '' ? undefined : Number(url.port),
+    db: path === '' ? undefined : parseDb(path, `the database in ${setting}`),
+    username: decodeUrlPart(url.username),
+    password: decodeUrlPart(url.password),
+    tls: url.protocol === 'rediss:',
+  }
+}
+
+function decodeUrlPart (part: string): string | undefined {
+  if (part === '') return undefined
+  try {
+    return decodeURIComponent(part)
+  } catch {
+    // Not valid percent-encoding: take it as written, as ioredis would.
+    return part
+  }
+}
+
+/** A TCP port: a whole number from 1 to 65535. */
+export function parsePort (value: string | number, setting: string): number {
+  const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InvalidSettingError(setting, `must be a whole number from 1 to 65535 (got "${String(value)}")`, 'set it to the port Redis listens on, usually 6379')
+  }
+  return port
+}
+
+/** A database index: a whole number from 0 (Redis has 16 by default: 0–15). */
+export function parseDb (value: string | number, setting: string): number {
+  const db = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+  if (!Number.isSafeInteger(db) || db < 0) {
+    throw new InvalidSettingError(setting, `must be a whole number from 0 (got "${String(value)}")`, 'set it to a database index such as 0 (Redis has databases 0–15 unless configured otherwise)')
+  }
+  return db
+}
+
+/** A yes/no environment flag: true/1/yes/on or false/0/no/off, any case. */
+export function parseFlag (value: string, setting: string): boolean {
+  const normalised = value.trim().toLowerCase()
+  if (['true', '1', 'yes', 'on'].includes(normalised)) return true
+  if (['false', '0', 'no', 'off'].includes(normalised)) return false
+  throw new InvalidSettingError(setting, `must be true or false (got "${value}")`, 'use true/false, 1/0, yes/no or on/off')
+}
+
+/** A display form of a connection: `redis://user:***@host:port/db`, never the password. */
+export function describeConnection (c: { host: string; port: number; db: number; username?: string | undefined; password?: string | undefined; tls: unknown }): string {
+  const scheme = c.tls ? 'rediss' : 'redis'
+  const user = c.username === undefined ? '' : encodeURIComponent(c.username)
+  const auth = c.password === undefined ? (user === '' ? '' : `${user}@`) : `${user}:***@`
+  const host = c.host.includes(':') ? `[${c.host}]` : c.host
+  return `${scheme}://${auth}${host}:${c.port}/${c.db}`
+}

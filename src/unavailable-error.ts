@@ -1,0 +1,57 @@
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import { RedisUnavailableError } from './errors.js'
+import { scrubText } from './redact.js'
+
+/** Seconds a client is asked to wait before retrying (the reconnect loop runs well within it). */
+export const RETRY_AFTER_SECONDS = 1
+
+/*
+ * ioredis errors that mean "Redis cannot answer now", as opposed to a bad
+ * command or a script error, which stay 500s.
+ */
+const UNAVAILABLE_MESSAGES = [
+  "Stream isn't writeable", // sent while disconnected (offline queue off)
+  'Connection is closed.',
+  'Command timed out',
+  'Socket timeout',
+  'Command aborted due to connection close',
+  'Reached the max retries per request limit',
+]
+const UNAVAILABLE_REPLIES = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/
+const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError'])
+
+/** True for our own RedisUnavailableError and for ioredis errors that mean Redis is unreachable. */
+export function isRedisUnavailableError (error: unknown): error is Error {
+  if (!(error instanceof Error)) return false
+  if ((error as { code?: unknown }).code === 'FRR_ERR_REDIS_UNAVAILABLE') return true
+  return UNAVAILABLE_NAMES.has(error.name) ||
+    UNAVAILABLE_REPLIES.test(error.message) ||
+    UNAVAILABLE_MESSAGES.some((text) => error.message.startsWith(text))
+}
+
+/**
+ * An `onError` hook. It runs before whichever error handler the route has,
+ * the app's own or Fastify's default, and rewrites a Redis-unavailable error
+ * in place so that handler answers 503 with `Retry-After`, the code
+ * FRR_ERR_REDIS_UNAVAILABLE and a message without internals. The original
+ * message moves to `cause`, scrubbed. Every other error is left untouched.
+ */
+export function createUnavailableErrorHook (secrets: readonly string[]) {
+  const template = new RedisUnavailableError()
+  return async function mapRedisUnavailable (_request: FastifyRequest, reply: FastifyReply, error: Error): Promise<void> {
+    if (!isRedisUnavailableError(error)) return
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS))
+    if ((error as { code?: unknown }).code === template.code) return
+    const original = new Error(scrubText(error.message, secrets))
+    original.name = error.name
+    Object.assign(error, {
+      message: template.message,
+      code: template.code,
+      statusCode: 503,
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      cause: original,
+    })
+    // ioredis keeps the command's arguments on its errors; they must not reach a log.
+    delete (error as { command?: unknown }).command
+  }
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  // tsup's declaration build sets baseUrl, which TypeScript 6 deprecates.
+  dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  // Keep runtime dependencies (ioredis, fastify-plugin, …) external: the app
+  // installs them once and shares them with its own code.
+  skipNodeModulesBundle: true,
+})
