@@ -1,0 +1,99 @@
+// Loopback TCP proxy that can black-hole or reset traffic, to simulate network faults between
+// the client and Redis without touching the Redis process itself.
+import net from 'node:net'
+
+export interface TcpProxy {
+  readonly port: number
+  readonly url: (password?: string) => string
+  /** Stop forwarding in both directions; sockets stay open and new connections are accepted. */
+  stall(): void
+  /**
+   * Resume forwarding. Bytes received while stalled were held (sockets paused, so they sit in
+   * the stream/kernel buffers) and are delivered now, in order.
+   */
+  unstall(): void
+  /** Reset (RST) every current client and upstream socket. */
+  dropAll(): void
+  readonly connections: number
+  close(): Promise<void>
+}
+
+const HOST = '127.0.0.1'
+
+/** RST when possible so the peer sees ECONNRESET; a still-connecting socket can only be destroyed. */
+function reset(sock: net.Socket): void {
+  if (sock.destroyed) return
+  if (sock.connecting) sock.destroy()
+  else sock.resetAndDestroy()
+}
+
+export function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+  let stalled = false
+  const clients = new Set<net.Socket>()
+  const sockets = new Set<net.Socket>() // clients and upstreams, for dropAll/close
+
+  // Bytes are piped by hand (not .pipe()) so pausing both ends is all a stall takes.
+  const link = (from: net.Socket, to: net.Socket): void => {
+    from.on('data', (chunk) => to.write(chunk))
+    // Errors (ECONNRESET, ECONNREFUSED upstream, ...) are expected here; 'close' follows them.
+    from.on('error', () => {})
+    from.on('close', (hadError) => {
+      sockets.delete(from)
+      // A clean close is forwarded as FIN after pending bytes; a failure as an immediate teardown.
+      if (hadError) to.destroy()
+      else to.end()
+    })
+  }
+
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: target.host, port: target.port })
+    clients.add(client)
+    sockets.add(client)
+    sockets.add(upstream)
+    client.on('close', () => clients.delete(client))
+    link(client, upstream)
+    link(upstream, client)
+    if (stalled) {
+      client.pause()
+      upstream.pause()
+    }
+  })
+  server.on('error', () => {}) // only listen() can fail, and that rejects below
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, HOST, () => {
+      const addr = server.address()
+      if (typeof addr !== 'object' || addr === null) {
+        reject(new Error('tcp-proxy: no address'))
+        return
+      }
+      const port = addr.port
+      resolve({
+        port,
+        url: (password?: string) =>
+          `redis://${password === undefined ? '' : `:${encodeURIComponent(password)}@`}${HOST}:${port}`,
+        stall() {
+          stalled = true
+          for (const s of sockets) s.pause()
+        },
+        unstall() {
+          stalled = false
+          for (const s of sockets) s.resume()
+        },
+        dropAll() {
+          for (const s of sockets) reset(s)
+        },
+        get connections() {
+          return clients.size
+        },
+        close() {
+          return new Promise<void>((res) => {
+            server.close(() => res())
+            for (const s of sockets) s.destroy()
+          })
+        },
+      })
+    })
+  })
+}
