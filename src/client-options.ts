@@ -50,8 +50,10 @@ export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeou
     commandTimeout: timeouts.commandTimeout,
     socketTimeout: timeouts.commandTimeout * 2,
     connectTimeout: timeouts.commandTimeout * 2,
-    // Bounds how long a close waits for a server that stopped answering.
-    disconnectTimeout: timeouts.commandTimeout,
+    // How long ioredis keeps a closing socket before destroying it. Its timer
+    // is not unref'd and runs in full when the socket is already gone (as in
+    // every outage), so it decides how long a closed app stays alive.
+    disconnectTimeout: 100,
     retryStrategy,
     reconnectOnError: null,
     lazyConnect: false,

@@ -47,13 +47,13 @@ export function isAuthFailure (failure: FailureClass): boolean {
 }
 
 /** One sentence per class: what it means and what to check. Never names a secret. */
-export function failureHint (failure: FailureClass, where: { host: string; port: number; passwordFrom: string | undefined }): string {
+export function failureHint (failure: FailureClass, where: { host: string; port: number; passwordFrom: string | undefined; tls?: unknown }): string {
   const at = `${where.host}:${where.port}`
   switch (failure) {
     case 'refused':
       return `nothing accepts connections at ${at}: check that Redis is running and that host and port are right`
     case 'hanging':
-      return `the server at ${at} accepts connections but does not answer in time: it may be stopped, overloaded or behind a stalled network`
+      return `the server at ${at} accepts connections but does not answer in time: it may be stopped, overloaded or behind a stalled network${where.tls === undefined ? '' : ', or not speak TLS on this port (TLS is on)'}`
     case 'connection-lost':
       return `the connection to ${at} was closed; reconnecting`
     case 'password-missing':

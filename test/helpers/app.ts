@@ -1,0 +1,58 @@
+// A Fastify app with the plugin registered, its log lines captured in memory,
+// and two routes: one that never touches Redis and one that does.
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Writable } from 'node:stream'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { resilientRedis, type ResilientRedisOptions } from '../../src/index.js'
+
+export interface TestApp {
+  app: FastifyInstance
+  /** Every log line so far, as parsed JSON objects. */
+  logs: Array<Record<string, unknown>>
+  /** Log lines written by this plugin (bound `plugin: 'fastify-resilient-redis'`). */
+  pluginLogs: () => Array<Record<string, unknown>>
+  /** All log output as one string, for grepping secrets. */
+  logText: () => string
+  /** Milliseconds `register` + `ready` took. */
+  bootMs: number
+}
+
+export async function buildApp (options: ResilientRedisOptions, routes?: (app: FastifyInstance) => void): Promise<TestApp> {
+  const logs: Array<Record<string, unknown>> = []
+  const raw: string[] = []
+  const stream = new Writable({
+    write (chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line === '') continue
+        raw.push(line)
+        logs.push(JSON.parse(line) as Record<string, unknown>)
+      }
+      done()
+    },
+  })
+  const app = Fastify({ logger: { level: 'info', stream } })
+  const started = performance.now()
+  await app.register(resilientRedis, { env: {}, ...options })
+  app.get('/plain', async () => ({ ok: true }))
+  app.get('/redis', async () => ({ value: await app.redis.get('frr:test') }))
+  routes?.(app)
+  await app.ready()
+  const bootMs = performance.now() - started
+  return {
+    app,
+    logs,
+    pluginLogs: () => logs.filter((line) => line.plugin === 'fastify-resilient-redis'),
+    logText: () => raw.join('\n'),
+    bootMs,
+  }
+}
+
+/** Polls `check` every 25 ms until it returns true, for at most `ms`. */
+export async function waitFor (check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (await check()) return true
+    await sleep(25)
+  }
+  return check()
+}
