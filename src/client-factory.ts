@@ -17,11 +17,19 @@ export interface ClientFactoryOptions {
   secrets: readonly string[]
 }
 
+const monitors = new WeakMap<Redis, ConnectionMonitor>()
+
+/** The monitor of a client this package created; undefined for any other client. */
+export function monitorOf (client: Redis): ConnectionMonitor | undefined {
+  return monitors.get(client)
+}
+
 /** Creates an ioredis client for `connection` that starts connecting at once, watched by a ConnectionMonitor. */
 export function createResilientClient (connection: ResolvedConnection, options: ClientFactoryOptions): ResilientClient {
   const monitor = new ConnectionMonitor(connection, options.logger, options.secrets)
   const client = new Redis(ioredisOptions(connection, options.timeouts, (attempt) => monitor.retryDelay(attempt)))
   monitor.attach(client)
+  monitors.set(client, monitor)
 
   const close = async (): Promise<void> => {
     monitor.close()

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Redis } from 'ioredis'
 import { AUTH_RETRY_DELAY, MAX_RECONNECT_DELAY } from './client-options.js'
 import type { ResolvedConnection } from './config.js'
+import { connectionChannel } from './diagnostics.js'
 import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from './failure-class.js'
 import { scrubError, type ScrubbedError } from './redact.js'
 
@@ -156,6 +157,7 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
     const previous = this.#state
     this.#state = next
     this.emit('state', next, previous)
+    if (connectionChannel.hasSubscribers) connectionChannel.publish({ client: this.connection.name, state: next, previous })
   }
 
   #fields (): Record<string, string> {

@@ -1,5 +1,6 @@
 import type { ResilientClient } from './client-factory.js'
 import { classifyFailure, failureHint, type FailureClass } from './failure-class.js'
+import type { RateLimitReport } from './rate-limit/fail-open-store.js'
 import { scrubText } from './redact.js'
 
 export interface ClientHealth {
@@ -22,6 +23,8 @@ export interface RedisHealthReport {
   /** `up`: every client ready; `degraded`: some; `down`: none. */
   status: 'up' | 'degraded' | 'down'
   clients: Record<string, ClientHealth>
+  /** Where rate-limit decisions are made (`redis`, or the fail mode while Redis cannot count), or `disabled`. */
+  rateLimit: RateLimitReport | { mode: 'disabled' }
 }
 
 /**
@@ -29,7 +32,7 @@ export interface RedisHealthReport {
  * pinged, and a PING is bounded by the command timeout, so the report comes
  * back quickly even while Redis hangs.
  */
-export async function buildHealthReport (clients: readonly ResilientClient[], secrets: readonly string[]): Promise<RedisHealthReport> {
+export async function buildHealthReport (clients: readonly ResilientClient[], secrets: readonly string[], rateLimit: (() => RateLimitReport) | undefined): Promise<RedisHealthReport> {
   const entries = await Promise.all(clients.map(async ({ client, monitor }): Promise<[string, ClientHealth]> => {
     const { connection } = monitor
     const state = monitor.state
@@ -52,5 +55,6 @@ export async function buildHealthReport (clients: readonly ResilientClient[], se
   return {
     status: ready === entries.length ? 'up' : ready === 0 ? 'down' : 'degraded',
     clients: Object.fromEntries(entries),
+    rateLimit: rateLimit === undefined ? { mode: 'disabled' } : rateLimit(),
   }
 }

@@ -13,6 +13,12 @@ export { resolveConfig } from './config.js'
 export type { ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, Env } from './config.js'
 
 export type { RedisHealthReport, ClientHealth } from './health.js'
+
+export { createFailOpenStore } from './rate-limit/fail-open-store.js'
+export type { FailOpenStore, FailOpenStoreClass, FailOpenStoreOptions, RateLimitReport } from './rate-limit/fail-open-store.js'
+export type { FailMode, LimiterMode } from './rate-limit/failover.js'
+export type { RateLimitSettings } from './rate-limit/settings.js'
+export { CONNECTION_CHANNEL, RATE_LIMIT_CHANNEL } from './diagnostics.js'
 export type { FailureClass } from './failure-class.js'
 export type { Timeouts } from './client-options.js'
 

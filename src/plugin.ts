@@ -1,4 +1,5 @@
 import type { FastifyRedis } from '@fastify/redis'
+import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import { createResilientClient, type ResilientClient } from './client-factory.js'
@@ -6,11 +7,20 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from './client-options.js'
 import { resolveConfig, type ConfigInput } from './config.js'
 import { AlreadyRegisteredError, InvalidSettingError } from './errors.js'
 import { buildHealthReport, type RedisHealthReport } from './health.js'
+import { createFailOpenStore, type FailOpenStoreClass } from './rate-limit/fail-open-store.js'
+import { resolveRateLimit, type RateLimitSettings } from './rate-limit/settings.js'
 import { createUnavailableErrorHook } from './unavailable-error.js'
 
 export type { FastifyRedis }
 
 export interface ResilientRedisOptions extends ConfigInput, Partial<Timeouts> {
+  /**
+   * Rate limiting with @fastify/rate-limit, counted in Redis and failing open
+   * (see `failMode`) while Redis cannot count. `false` to leave it off; the
+   * environment's `DISABLE_THROTTLING=true` also turns it off.
+   * @default {} (on, with @fastify/rate-limit's defaults: 1000 requests a minute per IP)
+   */
+  rateLimit?: RateLimitSettings | false
   /**
    * Serve the health report at this path (GET): 200 while any client is
    * ready, 503 when none is. `false` for none.
@@ -55,8 +65,9 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   if (app.hasDecorator('redis')) throw new AlreadyRegisteredError()
 
   // Everything that can reject the options runs before any connection opens.
-  const { env = process.env, healthRoute, commandTimeout, connectWait, ...settings } = options
+  const { env = process.env, healthRoute, commandTimeout, connectWait, rateLimit, ...settings } = options
   const config = resolveConfig({ ...settings, env })
+  const limits = resolveRateLimit(rateLimit, env)
   const timeouts: Timeouts = {
     commandTimeout: positiveMs(commandTimeout, 'commandTimeout', DEFAULT_TIMEOUTS.commandTimeout),
     connectWait: positiveMs(connectWait, 'connectWait', DEFAULT_TIMEOUTS.connectWait),
@@ -72,8 +83,22 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   const redis = main.client as FastifyRedis
   for (const { client, monitor } of named) Object.assign(redis, { [monitor.connection.name]: client })
   app.decorate('redis', redis)
-  app.decorate('redisHealth', () => buildHealthReport(clients, secrets))
   app.addHook('onError', createUnavailableErrorHook(secrets))
+
+  // Like @fastify/redis, a healthy Redis is ready for the first request; unlike
+  // it, a sick one costs registration at most `connectWait`, never the boot.
+  await waitAtMost(Promise.all(clients.map((c) => c.monitor.firstAttemptSettled())), timeouts.connectWait)
+
+  let store: FailOpenStoreClass | undefined
+  if (limits.enabled) {
+    store = createFailOpenStore({ redis: main.client, failMode: limits.failMode, failureThreshold: limits.failureThreshold, cache: limits.cache, nameSpace: limits.nameSpace, logger })
+    app.addHook('onClose', async () => { store?.close() })
+    // skipOnError stays false: the store only fails a request in failMode 'closed', where a 503 is the point.
+    await app.register(fastifyRateLimit, { ...limits.pluginOptions, store, skipOnError: false })
+  } else if (limits.reason === 'DISABLE_THROTTLING') {
+    logger.warn({ rateLimitMode: 'disabled' }, 'Rate limiting is off: DISABLE_THROTTLING is set')
+  }
+  app.decorate('redisHealth', () => buildHealthReport(clients, secrets, store?.report))
 
   if (path !== undefined) {
     app.get(path, async (_request, reply) => {
@@ -81,10 +106,6 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
       return reply.code(report.status === 'down' ? 503 : 200).send(report)
     })
   }
-
-  // Like @fastify/redis, a healthy Redis is ready for the first request; unlike
-  // it, a sick one costs registration at most `connectWait`, never the boot.
-  await waitAtMost(Promise.all(clients.map((c) => c.monitor.firstAttemptSettled())), timeouts.connectWait)
 }
 
 /** The plugin, wrapped once so its decorators reach the whole app. */

@@ -1,7 +1,7 @@
 // Boot under every fault of DESIGN.md's list: registration finishes within the
 // bound, the app serves what does not need Redis, Redis routes answer 503, the
 // health report is not `up`, one log line names the problem, no password shows.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, type TestApp } from './helpers/app.js'
 import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
@@ -14,7 +14,7 @@ const BOOT_BOUND_MS = 2500
 
 t.teardown(stopAllRedis)
 
-async function assertDegradedBoot (t: Tap.Test, test: TestApp, failure: string): Promise<void> {
+async function assertDegradedBoot (t: Test, test: TestApp, failure: string): Promise<void> {
   const { app } = test
   t.ok(test.bootMs < BOOT_BOUND_MS, `boot took ${Math.round(test.bootMs)} ms`)
 

@@ -1,6 +1,6 @@
 // Faults that strike while the app is serving: what a Redis route gets, how
 // long it waits, what the log says, and that Redis is used again afterwards.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, waitFor, type TestApp } from './helpers/app.js'
 import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
@@ -24,7 +24,7 @@ async function servedFromRedis (test: TestApp): Promise<boolean> {
   return (await test.app.inject('/redis')).statusCode === 200
 }
 
-async function healthyApp (t: Tap.Test, server: RedisServer, url = `redis://127.0.0.1:${server.port}`): Promise<TestApp> {
+async function healthyApp (t: Test, server: RedisServer, url = `redis://127.0.0.1:${server.port}`): Promise<TestApp> {
   const test = await buildApp({ env: { REDIS_URL: url, REDIS_PASSWORD: SECRET } })
   t.teardown(() => test.app.close())
   t.equal((await test.app.inject('/redis')).statusCode, 200, 'served from Redis before the fault')

@@ -1,0 +1,58 @@
+import { EventEmitter } from 'node:events'
+import { classifyFailure, type FailureClass } from '../failure-class.js'
+
+export type BreakerState =
+  | { status: 'closed'; consecutiveFailures: number }
+  | { status: 'open'; since: number; cause: FailureClass }
+
+export interface BreakerEvents {
+  change: [current: BreakerState, previous: BreakerState]
+}
+
+/**
+ * Stops requests from waiting on a Redis that answers badly while its
+ * connection still looks fine. It opens after `failureThreshold` consecutive
+ * failures, or at the first timeout (a timeout already cost a request the
+ * whole command timeout; the next one should not pay it again). Only
+ * `close()` closes it again: the caller probes Redis in the background.
+ */
+export class Breaker extends EventEmitter<BreakerEvents> {
+  #state: BreakerState = { status: 'closed', consecutiveFailures: 0 }
+
+  constructor (readonly failureThreshold: number) {
+    super()
+  }
+
+  get state (): BreakerState {
+    return this.#state
+  }
+
+  get isOpen (): boolean {
+    return this.#state.status === 'open'
+  }
+
+  recordSuccess (): void {
+    if (this.#state.status === 'closed' && this.#state.consecutiveFailures !== 0) this.#state.consecutiveFailures = 0
+  }
+
+  recordFailure (error: unknown): void {
+    if (this.#state.status === 'open') return
+    const cause = classifyFailure(error)
+    const failures = this.#state.consecutiveFailures + 1
+    if (cause === 'hanging' || failures >= this.failureThreshold) {
+      this.#set({ status: 'open', since: Date.now(), cause })
+    } else {
+      this.#state.consecutiveFailures = failures
+    }
+  }
+
+  close (): void {
+    if (this.#state.status === 'open') this.#set({ status: 'closed', consecutiveFailures: 0 })
+  }
+
+  #set (next: BreakerState): void {
+    const previous = this.#state
+    this.#state = next
+    this.emit('change', next, previous)
+  }
+}

@@ -1,0 +1,175 @@
+import type { Redis } from 'ioredis'
+import type { Logger } from '../connection-monitor.js'
+import { RedisUnavailableError } from '../errors.js'
+import { RETRY_AFTER_SECONDS } from '../unavailable-error.js'
+import { Failover, type FailMode, type FailoverReport } from './failover.js'
+import { MemoryLimiter, type Count, type IncrementRule } from './memory-limiter.js'
+import { readinessOf } from './readiness.js'
+import { INCREMENT_COMMAND, INCREMENT_SCRIPT, READ_COMMAND, READ_SCRIPT } from './scripts.js'
+
+export interface FailOpenStoreOptions {
+  /** The client that counts: `app.redis` (or a named client), or any ioredis client. */
+  redis: Redis
+  /**
+   * While Redis cannot count: `local` counts in process memory with the same
+   * max and window, `open` admits every request, `closed` answers 503.
+   * @default 'local'
+   */
+  failMode?: FailMode
+  /** Most keys the memory limiter holds; the least recently used go first. @default 5000 */
+  cache?: number
+  /** Prefix of every Redis key. @default 'frr-rate-limit:' */
+  nameSpace?: string
+  /** Consecutive failed commands that open the breaker (a timeout opens it at once). @default 3 */
+  failureThreshold?: number
+  /** Receives one line per mode change. */
+  logger?: Logger
+}
+
+export interface RateLimitReport extends FailoverReport {
+  failMode: FailMode
+  memoryKeys: number
+}
+
+type Callback = (error: Error | null, result?: Count) => void
+/**
+ * What @fastify/rate-limit passes to `child()` at run time: the merged
+ * limiter params plus `routeInfo` (the route's options, or `{}` for a
+ * `createRateLimit()` limiter). Its type declarations say RouteOptions, so
+ * the methods take `object` and read these fields.
+ */
+interface ChildParams {
+  continueExceeding?: boolean
+  exponentialBackoff?: boolean
+  nameSpace?: unknown
+  routeInfo?: { method?: string | string[]; url?: string }
+}
+type ScriptCommand = (key: string, ...args: Array<string | number>) => Promise<[number, number]>
+
+/** A store class for @fastify/rate-limit's `store` option, with the shared state behind it. */
+export interface FailOpenStoreClass {
+  /** @fastify/rate-limit constructs it with its global params (`continueExceeding`, `exponentialBackoff`). */
+  new (params?: object): FailOpenStore
+  /** The breaker and mode switch behind every store of this class. */
+  readonly failover: Failover
+  /** Where decisions are made now, how many were made outside Redis, how many keys the memory limiter holds. */
+  report: () => RateLimitReport
+  /** Stops the background probe and listeners. */
+  close: () => void
+}
+
+export interface FailOpenStore {
+  incr: (key: string, callback: Callback, timeWindow: number, max: number) => void
+  read: (key: string, callback: Callback, timeWindow: number, max: number) => void
+  child: (routeOptions: object) => FailOpenStore
+}
+
+function unavailable (): Error {
+  return Object.assign(new RedisUnavailableError(), { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } })
+}
+
+/**
+ * Builds a @fastify/rate-limit store that counts in Redis (one script call
+ * per request) while Redis is healthy, and decides in-process, in
+ * microseconds, while it is not. Register it with `skipOnError: false`.
+ */
+export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenStoreClass {
+  const { redis, failMode = 'local', cache = 5000, nameSpace = 'frr-rate-limit:', failureThreshold = 3, logger } = options
+  if (typeof (redis as unknown as Record<string, unknown>)[INCREMENT_COMMAND] !== 'function') {
+    redis.defineCommand(INCREMENT_COMMAND, { numberOfKeys: 1, lua: INCREMENT_SCRIPT })
+    redis.defineCommand(READ_COMMAND, { numberOfKeys: 1, lua: READ_SCRIPT })
+  }
+  const commands = redis as unknown as Record<string, ScriptCommand>
+  const increment = commands[INCREMENT_COMMAND] as ScriptCommand
+  const readCounter = commands[READ_COMMAND] as ScriptCommand
+  const memory = new MemoryLimiter(cache)
+  const failover = new Failover({
+    readiness: readinessOf(redis),
+    failMode,
+    failureThreshold,
+    probe: () => increment.call(redis, `${nameSpace}probe`, 1000, 1, 0, 0),
+    logger,
+  })
+  let limiters = 0
+
+  class Store implements FailOpenStore {
+    readonly #prefix: string
+    readonly #continueExceeding: boolean
+    readonly #exponentialBackoff: boolean
+
+    constructor (params: object = {}, prefix = nameSpace) {
+      const { continueExceeding, exponentialBackoff } = params as ChildParams
+      this.#prefix = prefix
+      this.#continueExceeding = continueExceeding === true
+      this.#exponentialBackoff = exponentialBackoff === true
+    }
+
+    static get failover (): Failover { return failover }
+    static close (): void { failover.close() }
+    static report (): RateLimitReport { return { ...failover.report(), failMode, memoryKeys: memory.size } }
+
+    incr (key: string, callback: Callback, timeWindow: number, max: number): void {
+      const counter = this.#prefix + key
+      if (!failover.useRedis) {
+        this.#incrementOutside(counter, callback, timeWindow, max)
+        return
+      }
+      increment.call(redis, counter, timeWindow, max, this.#continueExceeding ? 1 : 0, this.#exponentialBackoff ? 1 : 0).then(
+        ([current, ttl]) => {
+          failover.breaker.recordSuccess()
+          callback(null, { current, ttl })
+        },
+        (error: unknown) => {
+          failover.breaker.recordFailure(error)
+          this.#incrementOutside(counter, callback, timeWindow, max)
+        }
+      )
+    }
+
+    read (key: string, callback: Callback): void {
+      const counter = this.#prefix + key
+      if (!failover.useRedis) {
+        this.#readOutside(counter, callback)
+        return
+      }
+      readCounter.call(redis, counter).then(
+        ([current, ttl]) => { callback(null, { current, ttl }) },
+        (error: unknown) => {
+          failover.breaker.recordFailure(error)
+          this.#readOutside(counter, callback)
+        }
+      )
+    }
+
+    /**
+     * A limiter of its own: per route (`config.rateLimit`) its method and URL,
+     * per `createRateLimit()` limiter its `nameSpace` or its creation order,
+     * which is the same in every instance of the app, so instances share it.
+     */
+    child (routeOptions: object): Store {
+      const { routeInfo, nameSpace: own } = routeOptions as ChildParams
+      const name = typeof own === 'string' ? own
+        : routeInfo?.url !== undefined ? `${[routeInfo.method].flat().join(',')}:${routeInfo.url}:`
+          : `limiter-${++limiters}:`
+      return new Store(routeOptions, `${nameSpace}${name}`)
+    }
+
+    #incrementOutside (counter: string, callback: Callback, timeWindow: number, max: number): void {
+      failover.decisionsOutsideRedis++
+      if (failMode === 'closed') {
+        callback(unavailable())
+        return
+      }
+      const rule: IncrementRule = { timeWindow, max, continueExceeding: this.#continueExceeding, exponentialBackoff: this.#exponentialBackoff }
+      const count = memory.increment(counter, rule)
+      // `open` still counts, so the headers tell the truth about use; it just never refuses.
+      callback(null, failMode === 'open' ? { current: Math.min(count.current, max), ttl: count.ttl } : count)
+    }
+
+    #readOutside (counter: string, callback: Callback): void {
+      if (failMode === 'closed') callback(unavailable())
+      else callback(null, memory.read(counter))
+    }
+  }
+  return Store
+}

@@ -1,0 +1,67 @@
+import type { RateLimitPluginOptions } from '@fastify/rate-limit'
+import { InvalidSettingError } from '../errors.js'
+import { parseFlag } from '../redis-url.js'
+import type { FailMode } from './failover.js'
+
+/**
+ * The `rateLimit` option: any @fastify/rate-limit option except the store
+ * (this plugin supplies it), plus what happens while Redis cannot count.
+ */
+export interface RateLimitSettings extends Omit<RateLimitPluginOptions, 'store' | 'redis' | 'skipOnError'> {
+  /**
+   * While Redis cannot count: `local` counts per process in memory with the
+   * same max and window, `open` admits every request, `closed` answers 503.
+   * @default 'local'
+   */
+  failMode?: FailMode
+  /** Consecutive failed Redis calls that switch to `failMode` (a timeout switches at once). @default 3 */
+  failureThreshold?: number
+  /** Most keys the memory limiter holds (LRU). @default 5000 */
+  cache?: number
+  /** Prefix of the Redis keys. @default 'frr-rate-limit:' */
+  nameSpace?: string
+}
+
+export type ResolvedRateLimit =
+  | { enabled: false; reason: 'option' | 'DISABLE_THROTTLING' }
+  | { enabled: true; failMode: FailMode; failureThreshold: number; cache: number; nameSpace: string; pluginOptions: Omit<RateLimitSettings, 'failMode' | 'failureThreshold' | 'cache' | 'nameSpace'> }
+
+const FAIL_MODES: readonly FailMode[] = ['local', 'open', 'closed']
+
+function positiveInteger (value: unknown, setting: string, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidSettingError(setting, `must be a whole number from 1 (got ${String(value)})`, `leave it out for the default (${fallback})`)
+  }
+  return value
+}
+
+/** Validates the `rateLimit` option (and DISABLE_THROTTLING) before anything connects. */
+export function resolveRateLimit (settings: RateLimitSettings | false | undefined, env: Record<string, string | undefined>): ResolvedRateLimit {
+  if (settings === false) return { enabled: false, reason: 'option' }
+  const disable = env.DISABLE_THROTTLING
+  if (disable !== undefined && disable !== '' && parseFlag(disable, 'DISABLE_THROTTLING')) return { enabled: false, reason: 'DISABLE_THROTTLING' }
+  if (settings !== undefined && (typeof settings !== 'object' || settings === null || Array.isArray(settings))) {
+    throw new InvalidSettingError('rateLimit option', 'must be false or an object of @fastify/rate-limit options', 'pass false to turn rate limiting off, or e.g. { max: 100, timeWindow: 60000 }')
+  }
+  const { failMode = 'local', failureThreshold, cache, nameSpace = 'frr-rate-limit:', ...pluginOptions } = settings ?? {}
+  for (const owned of ['store', 'redis'] as const) {
+    if (owned in pluginOptions) {
+      throw new InvalidSettingError(`rateLimit.${owned} option`, 'is supplied by this plugin', 'leave it out, or register @fastify/rate-limit yourself with createFailOpenStore()')
+    }
+  }
+  if (!FAIL_MODES.includes(failMode)) {
+    throw new InvalidSettingError('rateLimit.failMode option', `must be 'local', 'open' or 'closed' (got ${JSON.stringify(failMode)})`, "leave it out for 'local'")
+  }
+  if (typeof nameSpace !== 'string') {
+    throw new InvalidSettingError('rateLimit.nameSpace option', `must be a string (got ${typeof nameSpace})`, "leave it out for 'frr-rate-limit:'")
+  }
+  return {
+    enabled: true,
+    failMode,
+    failureThreshold: positiveInteger(failureThreshold, 'rateLimit.failureThreshold option', 3),
+    cache: positiveInteger(cache, 'rateLimit.cache option', 5000),
+    nameSpace,
+    pluginOptions,
+  }
+}
