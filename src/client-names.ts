@@ -6,6 +6,13 @@ export const DEFAULT_CLIENT = 'default'
 
 const NAME_SHAPE = /^[a-z][a-zA-Z0-9]*$/
 
+/** Properties ioredis 6 sets on each client instance (so not found on Redis.prototype). */
+const INSTANCE_PROPERTIES = new Set([
+  'addedBuiltinSet', 'commandQueue', 'condition', 'connectionEpoch', 'connector', 'isCluster', 'manuallyClosing',
+  'offlineQueue', 'options', 'prevCommandQueue', 'prevCondition', 'reconnectTimeout', 'retryAttempts', 'scriptsSet',
+  'socketTimeoutTimer', 'status', 'stream',
+])
+
 /**
  * Checks a named client's name. Named clients become properties of the
  * default ioredis client (`app.redis.cache`, as in @fastify/redis), so a name
@@ -16,7 +23,7 @@ export function assertClientName (name: string): void {
   if (!NAME_SHAPE.test(name)) {
     throw new InvalidSettingError(`clients.${name}`, 'is not a usable client name', 'use a camelCase name of letters and digits starting with a lower-case letter, such as cache or sessionStore')
   }
-  if (name === DEFAULT_CLIENT || name in Redis.prototype) {
+  if (name === DEFAULT_CLIENT || name in Redis.prototype || INSTANCE_PROPERTIES.has(name)) {
     throw new InvalidSettingError(`clients.${name}`, `would hide app.redis.${name} of the Redis client`, 'pick another name, such as cache or broker')
   }
 }
@@ -32,7 +39,9 @@ export function clientNamesFromEnv (env: Record<string, string | undefined>): st
   for (const [key, value] of Object.entries(env)) {
     const match = /^REDIS_([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*)_URL$/.exec(key)
     if (match?.[1] === undefined || value === undefined || value === '') continue
-    names.push(match[1].toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()))
+    const name = match[1].toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
+    // REDIS_CACHE_2_URL would give cache2, which reads REDIS_CACHE2_URL: not a client name.
+    if (clientUrlVariable(name) === key) names.push(name)
   }
   return names.sort()
 }

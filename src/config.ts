@@ -157,9 +157,10 @@ function resolveOne (name: string, input: ConfigInput, env: Env, urlSource: UrlS
     [...fromUrl('option', (u) => u.port), ...(serverSettings ? [{ setting: 'port option', read: () => input.port === undefined ? undefined : parsePort(input.port, 'port option') }] : [])],
     [...fromUrl('env', (u) => u.port), ...(serverSettings ? [{ setting: 'REDIS_PORT', read: () => mapDefined(envValue(env, 'REDIS_PORT'), (v) => parsePort(v, 'REDIS_PORT')) }] : [])],
   ])
+  const ownDb = clientDb === undefined ? [] : [clientDb]
   const db = pick<number>([
-    serverSettings && clientDb !== undefined ? [clientDb] : [],
-    [...fromUrl('option', (u) => u.db), ...(serverSettings ? [option('db option', input.db)] : clientDb === undefined ? [] : [clientDb])],
+    serverSettings ? ownDb : [],
+    [...fromUrl('option', (u) => u.db), ...(serverSettings ? [option('db option', input.db)] : ownDb)],
     [...fromUrl('env', (u) => u.db), ...(serverSettings ? [{ setting: 'REDIS_DB', read: () => mapDefined(envValue(env, 'REDIS_DB'), (v) => parseDb(v, 'REDIS_DB')) }] : [])],
   ])
   const username = pick<string>([
@@ -171,7 +172,7 @@ function resolveOne (name: string, input: ConfigInput, env: Env, urlSource: UrlS
     [...fromUrl('env', (u) => u.password), envPassword(env)],
   ])
   const tls = pick<boolean | TlsOptions>([
-    [...fromUrl('option', (u) => u.tls || undefined), option('tls option', input.tls)],
+    [option('tls option', input.tls), ...fromUrl('option', (u) => u.tls || undefined)],
     [...fromUrl('env', (u) => u.tls || undefined), { setting: 'REDIS_TLS', read: () => mapDefined(envValue(env, 'REDIS_TLS'), (v) => parseFlag(v, 'REDIS_TLS')) }],
   ], sameTls)
 
@@ -244,7 +245,7 @@ export function resolveConfig (input: ConfigInput = {}): ResolvedConfig {
 
   for (const connection of connections) {
     if (requirePassword && connection.password === undefined) {
-      const where = connection.locatedBy.endsWith('_URL') && connection.locatedBy !== 'REDIS_URL'
+      const where = connection.locatedBy.endsWith('_URL') || connection.locatedBy.endsWith('.url') || connection.locatedBy === 'url option'
         ? `set REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or put the password in ${connection.locatedBy}`
         : 'set REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or put the password in REDIS_URL'
       throw new PasswordRequiredError(connection.name, where)

@@ -35,7 +35,7 @@ export function parseRedisUrl (value: string, setting: string): ParsedRedisUrl {
   const path = url.pathname.replace(/^\//, '')
   return {
     host,
-    port: url.port === '' ? undefined : Number(url.port),
+    port: url.port === '' ? undefined : parsePort(url.port, `the port in ${setting}`),
     db: path === '' ? undefined : parseDb(path, `the database in ${setting}`),
     username: decodeUrlPart(url.username),
     password: decodeUrlPart(url.password),
@@ -55,7 +55,7 @@ function decodeUrlPart (part: string): string | undefined {
 
 /** A TCP port: a whole number from 1 to 65535. */
 export function parsePort (value: string | number, setting: string): number {
-  const port = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+  const port = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new InvalidSettingError(setting, `must be a whole number from 1 to 65535 (got "${String(value)}")`, 'set it to the port Redis listens on, usually 6379')
   }
@@ -64,7 +64,7 @@ export function parsePort (value: string | number, setting: string): number {
 
 /** A database index: a whole number from 0 (Redis has 16 by default: 0–15). */
 export function parseDb (value: string | number, setting: string): number {
-  const db = typeof value === 'number' ? value : /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
+  const db = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN
   if (!Number.isSafeInteger(db) || db < 0) {
     throw new InvalidSettingError(setting, `must be a whole number from 0 (got "${String(value)}")`, 'set it to a database index such as 0 (Redis has databases 0–15 unless configured otherwise)')
   }

@@ -1,0 +1,168 @@
+// Unit tests for src/failure-class.ts: classifying ioredis / Node errors and the hint per class.
+import t from 'tap'
+import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from '../src/failure-class.js'
+
+/** An Error with a Node-style `code`. */
+function coded (code: string, message = `connect ${code} 127.0.0.1:6379`): Error {
+  return Object.assign(new Error(message), { code })
+}
+
+/** An Error as ioredis builds a server reply error. */
+function reply (message: string): Error {
+  const error = new Error(message)
+  error.name = 'ReplyError'
+  return error
+}
+
+t.test('classifyFailure: replies from Redis 6/7 via ioredis 6', async (t) => {
+  const cases: Array<[string, FailureClass]> = [
+    ['NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time', 'password-missing'],
+    ['NOAUTH Authentication required.', 'password-missing'],
+    ['WRONGPASS invalid username-password pair or user is disabled.', 'password-wrong'],
+    ['ERR invalid password', 'password-wrong'],
+    ['ERR invalid username-password pair', 'password-wrong'],
+    ['ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?', 'password-not-required'],
+    ['ERR Client sent AUTH, but no password is set', 'password-not-required'],
+  ]
+  for (const [message, expected] of cases) t.equal(classifyFailure(reply(message)), expected, message)
+})
+
+t.test('classifyFailure: timeouts', async (t) => {
+  t.equal(classifyFailure(new Error('Command timed out')), 'hanging')
+  t.equal(classifyFailure(new Error("Socket timeout. Expecting data, but didn't receive any in 1000ms.")), 'hanging')
+  t.equal(classifyFailure(coded('ETIMEDOUT', 'connect ETIMEDOUT')), 'hanging')
+})
+
+t.test('classifyFailure: network error codes', async (t) => {
+  const cases: Array<[string, FailureClass]> = [
+    ['ECONNREFUSED', 'refused'],
+    ['ETIMEDOUT', 'hanging'],
+    ['ENOTFOUND', 'dns'],
+    ['EAI_AGAIN', 'dns'],
+    ['EAI_NONAME', 'dns'],
+    ['ECONNRESET', 'connection-lost'],
+    ['EPIPE', 'connection-lost'],
+    ['EPROTO', 'tls'],
+  ]
+  for (const [code, expected] of cases) t.equal(classifyFailure(coded(code)), expected, code)
+  t.equal(classifyFailure(coded('ENOTFOUND', 'getaddrinfo ENOTFOUND redis')), 'dns')
+})
+
+t.test('classifyFailure: TLS', async (t) => {
+  t.equal(classifyFailure(coded('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames")), 'tls')
+  t.equal(classifyFailure(coded('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate')), 'tls')
+  t.equal(classifyFailure(coded('CERT_HAS_EXPIRED', 'certificate has expired')), 'tls')
+  t.equal(classifyFailure(coded('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number')), 'tls')
+  t.equal(classifyFailure(new Error('write EPROTO 0020:error:0A00010B:SSL routines:ssl3_get_record:wrong version number')), 'tls', 'SSL in the message')
+  t.equal(classifyFailure(new Error('Client network socket disconnected before secure TLS connection was established')), 'tls', 'TLS in the message')
+  t.equal(classifyFailure(new Error('bad tls handshake')), 'tls', 'any case')
+  t.equal(classifyFailure(new Error('a TLSv1 word is not the word TLS... or is it')), 'tls')
+  t.equal(classifyFailure(new Error('CLUSTERED SSLX')), 'other', 'TLS/SSL must be whole words')
+})
+
+t.test('classifyFailure: connection closed', async (t) => {
+  t.equal(classifyFailure(new Error('Connection is closed.')), 'connection-lost')
+})
+
+t.test('classifyFailure: anything else', async (t) => {
+  t.equal(classifyFailure(new Error('boom')), 'other')
+  t.equal(classifyFailure(reply("ERR wrong number of arguments for 'get' command")), 'other')
+  t.equal(classifyFailure(coded('EWHATEVER')), 'other', 'unknown code')
+  t.equal(classifyFailure(Object.assign(new Error('x'), { code: 111 })), 'other', 'non-string code')
+  t.equal(classifyFailure(new Error('Command timed out.')), 'other', 'the timeout message is matched exactly')
+  t.equal(classifyFailure(null), 'other')
+  t.equal(classifyFailure(undefined), 'other')
+  t.equal(classifyFailure(42), 'other')
+})
+
+t.test('classifyFailure: non-Error values', async (t) => {
+  t.equal(classifyFailure('NOAUTH Authentication required.'), 'password-missing', 'a string is read as the message')
+  t.equal(classifyFailure('Connection is closed.'), 'connection-lost')
+  t.equal(classifyFailure({ code: 'ECONNREFUSED' }), 'refused', 'an error-like object with a code')
+  t.equal(classifyFailure({ message: 'NOAUTH' }), 'other', 'an object is not read as a message')
+})
+
+t.test('classifyFailure: reply case does not matter', async (t) => {
+  t.equal(classifyFailure(new Error('noauth authentication required')), 'password-missing')
+  t.equal(classifyFailure(new Error('wrongpass invalid username-password pair')), 'password-wrong')
+})
+
+t.test('isAuthFailure', async (t) => {
+  const all: FailureClass[] = ['refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls', 'other']
+  const auth = all.filter(isAuthFailure)
+  t.same(auth, ['password-missing', 'password-wrong', 'password-not-required'])
+})
+
+t.test('failureHint', async (t) => {
+  const where = { host: 'redis.internal', port: 6380, passwordFrom: 'REDIS_PASSWORD_FILE' }
+  const none = { ...where, passwordFrom: undefined }
+
+  t.test('refused', async (t) => {
+    const hint = failureHint('refused', where)
+    t.match(hint, /redis\.internal:6380/)
+    t.match(hint, /check that Redis is running/)
+  })
+
+  t.test('hanging', async (t) => {
+    const hint = failureHint('hanging', where)
+    t.match(hint, /redis\.internal:6380/)
+    t.match(hint, /does not answer in time/)
+    t.notMatch(hint, /TLS/, 'no TLS remark without TLS')
+  })
+
+  t.test('hanging with TLS on suggests a port that does not speak TLS', async (t) => {
+    t.match(failureHint('hanging', { ...where, tls: {} }), /does not answer in time.*not speak TLS on this port \(TLS is on\)/)
+    t.notMatch(failureHint('hanging', { ...where, tls: undefined }), /TLS/)
+  })
+
+  t.test('connection-lost', async (t) => {
+    const hint = failureHint('connection-lost', where)
+    t.match(hint, /redis\.internal:6380/)
+    t.match(hint, /reconnecting/)
+  })
+
+  t.test('password-missing', async (t) => {
+    const hint = failureHint('password-missing', where)
+    t.match(hint, /requires a password/)
+    t.match(hint, /REDIS_PASSWORD/)
+  })
+
+  t.test('password-wrong names where the password came from', async (t) => {
+    t.match(failureHint('password-wrong', where), /rejected the credentials from REDIS_PASSWORD_FILE/)
+    t.match(failureHint('password-wrong', where), /REDIS_USERNAME/)
+    t.match(failureHint('password-wrong', none), /rejected the credentials from the configuration/)
+  })
+
+  t.test('password-not-required names where the password came from', async (t) => {
+    const hint = failureHint('password-not-required', where)
+    t.match(hint, /a password is configured \(REDIS_PASSWORD_FILE\)/)
+    t.match(hint, /redis\.internal:6380/)
+    t.match(hint, /requirepass/)
+    t.match(failureHint('password-not-required', none), /a password is configured \(configuration\)/)
+  })
+
+  t.test('dns names the host', async (t) => {
+    const hint = failureHint('dns', where)
+    t.match(hint, /"redis\.internal" does not resolve/)
+    t.match(hint, /REDIS_HOST/)
+  })
+
+  t.test('tls', async (t) => {
+    const hint = failureHint('tls', where)
+    t.match(hint, /TLS handshake with redis\.internal:6380 failed/)
+    t.match(hint, /REDIS_TLS/)
+  })
+
+  t.test('other', async (t) => {
+    t.equal(failureHint('other', where), 'unexpected error talking to redis.internal:6380')
+  })
+
+  t.test('every class has a hint', async (t) => {
+    const all: FailureClass[] = ['refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls', 'other']
+    for (const failure of all) {
+      const hint = failureHint(failure, none)
+      t.type(hint, 'string', failure)
+      t.ok(hint.length > 20, failure)
+    }
+  })
+})
