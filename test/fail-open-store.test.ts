@@ -1,0 +1,182 @@
+// The store on its own, as an app that registers @fastify/rate-limit itself
+// would use it, against a real redis-server and a plain ioredis client.
+import t, { type Test } from 'tap'
+import { Redis } from 'ioredis'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { waitFor } from './helpers/app.js'
+import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
+import { createFailOpenStore, type FailOpenStore, type FailOpenStoreOptions } from '../src/index.js'
+
+const SECRET = 'S3cret-Pa55word!'
+
+t.teardown(stopAllRedis)
+
+interface Count { current: number; ttl: number }
+
+function incr (store: FailOpenStore, key: string, timeWindow = 10_000, max = 3): Promise<Count> {
+  return new Promise((resolve, reject) => {
+    store.incr(key, (error, result) => { error === null ? resolve(result as Count) : reject(error) }, timeWindow, max)
+  })
+}
+
+function read (store: FailOpenStore, key: string): Promise<Count> {
+  return new Promise((resolve, reject) => {
+    store.read(key, (error, result) => { error === null ? resolve(result as Count) : reject(error) }, 10_000, 3)
+  })
+}
+
+async function setup (t: Test, options: Partial<FailOpenStoreOptions> = {}): Promise<{ server: RedisServer; redis: Redis; Store: ReturnType<typeof createFailOpenStore> }> {
+  const server = await startRedis({ password: SECRET })
+  // A plain client, as an app would make it; short timeouts so a hang is noticed quickly.
+  const redis = new Redis({ port: server.port, host: '127.0.0.1', password: SECRET, commandTimeout: 200, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
+  redis.on('error', () => {})
+  await new Promise((resolve) => redis.once('ready', resolve))
+  const Store = createFailOpenStore({ redis, ...options })
+  t.teardown(async () => { Store.close(); redis.disconnect(); await server.kill() })
+  return { server, redis, Store }
+}
+
+t.test('counts in Redis with the window as TTL, and reads without counting', async (t) => {
+  const { server, Store } = await setup(t)
+  const store = new Store({})
+  t.same(await incr(store, 'ip-1'), { current: 1, ttl: 10_000 })
+  const second = await incr(store, 'ip-1')
+  t.equal(second.current, 2)
+  t.ok(second.ttl > 9_000 && second.ttl <= 10_000, `ttl ${second.ttl}`)
+  t.equal(await server.command('GET', 'frr-rate-limit:ip-1'), '$1\r\n2', 'the counter is in Redis')
+  t.same((await read(store, 'ip-1')).current, 2)
+  t.same((await read(store, 'ip-1')).current, 2, 'read does not count')
+  t.same(await read(store, 'nobody'), { current: 0, ttl: 0 })
+  t.equal(Store.report().mode, 'redis')
+  t.equal(Store.report().decisionsOutsideRedis, 0)
+})
+
+t.test('continueExceeding and exponentialBackoff, as in @fastify/rate-limit', async (t) => {
+  const { Store } = await setup(t)
+  const continuing = new Store({ continueExceeding: true })
+  for (let i = 0; i < 3; i++) await incr(continuing, 'c', 10_000, 2)
+  t.same(await incr(continuing, 'c', 10_000, 2), { current: 4, ttl: 10_000 }, 'past max each request restarts the window')
+  const backoff = new Store({ exponentialBackoff: true })
+  for (let i = 0; i < 2; i++) await incr(backoff, 'b', 1000, 2)
+  t.same(await incr(backoff, 'b', 1000, 2), { current: 3, ttl: 1000 })
+  t.same(await incr(backoff, 'b', 1000, 2), { current: 4, ttl: 2000 })
+  t.same(await incr(backoff, 'b', 1000, 2), { current: 5, ttl: 4000 })
+})
+
+t.test('a counter that lost its expiry gets a window again', async (t) => {
+  const { server, Store } = await setup(t)
+  const store = new Store()
+  await incr(store, 'k')
+  await server.command('PERSIST', 'frr-rate-limit:k')
+  t.same(await incr(store, 'k', 5000), { current: 2, ttl: 5000 })
+})
+
+t.test('children: one key space per route and per limiter', async (t) => {
+  const { server, Store } = await setup(t)
+  const root = new Store()
+  const login = root.child({ routeInfo: { method: 'POST', url: '/login' } })
+  const both = root.child({ routeInfo: { method: ['GET', 'HEAD'], url: '/docs' } })
+  const first = root.child({ routeInfo: {} })
+  const second = root.child({ routeInfo: {} })
+  const named = root.child({ routeInfo: {}, nameSpace: 'signup:' })
+  for (const store of [root, login, both, first, second, named]) await incr(store, 'ip')
+  await incr(second, 'ip')
+  const keys = (await server.command('KEYS', 'frr-rate-limit:*')).split('\r\n').filter((line) => line.startsWith('frr-rate-limit:')).sort()
+  t.same(keys, [
+    'frr-rate-limit:GET,HEAD:/docs:ip',
+    'frr-rate-limit:POST:/login:ip',
+    'frr-rate-limit:ip',
+    'frr-rate-limit:limiter-1:ip',
+    'frr-rate-limit:limiter-2:ip',
+    'frr-rate-limit:signup:ip',
+  ])
+  t.equal((await incr(first, 'ip')).current, 2, 'limiters do not share a counter')
+})
+
+t.test('scripts flushed (NOSCRIPT) and server restarted empty: still counts in Redis', async (t) => {
+  const { server, redis, Store } = await setup(t)
+  const store = new Store()
+  await incr(store, 'k')
+  await server.command('SCRIPT', 'FLUSH')
+  t.equal((await incr(store, 'k')).current, 2, 'after SCRIPT FLUSH')
+  t.equal(Store.report().decisionsOutsideRedis, 0, 'no decision left Redis')
+  await server.restart()
+  t.ok(await waitFor(() => redis.status === 'ready', 3000))
+  t.same(await incr(store, 'k'), { current: 1, ttl: 10_000 }, 'counting starts over on the empty server')
+  t.equal(await server.command('EXISTS', 'frr-rate-limit:k'), ':1')
+})
+
+t.test('client not ready: decides locally, without the network', async (t) => {
+  const { server, redis, Store } = await setup(t, { cache: 10 })
+  const store = new Store()
+  await server.kill()
+  t.ok(await waitFor(() => redis.status !== 'ready', 2000))
+  const started = performance.now()
+  t.same((await incr(store, 'k')).current, 1)
+  t.same((await incr(store, 'k')).current, 2)
+  t.equal((await read(store, 'k')).current, 2, 'read from memory too')
+  t.ok(performance.now() - started < 50, 'no waiting')
+  t.equal(Store.report().mode, 'local')
+  t.equal(Store.report().decisionsOutsideRedis, 2)
+  t.equal(Store.report().memoryKeys, 1)
+})
+
+t.test('failMode open: counts for honest headers but never exceeds max', async (t) => {
+  const { server, redis, Store } = await setup(t, { failMode: 'open' })
+  const store = new Store()
+  await server.kill()
+  t.ok(await waitFor(() => redis.status !== 'ready', 2000))
+  const counts = []
+  for (let i = 0; i < 5; i++) counts.push((await incr(store, 'k', 10_000, 3)).current)
+  t.same(counts, [1, 2, 3, 3, 3])
+  t.equal((await read(store, 'k')).current, 5, 'read reports the real count')
+})
+
+t.test('failMode closed: a coded 503 error with Retry-After', async (t) => {
+  const { server, redis, Store } = await setup(t, { failMode: 'closed' })
+  const store = new Store()
+  await server.kill()
+  t.ok(await waitFor(() => redis.status !== 'ready', 2000))
+  await t.rejects(incr(store, 'k'), { code: 'FRR_ERR_REDIS_UNAVAILABLE', statusCode: 503, headers: { 'retry-after': '1' } })
+  await t.rejects(read(store, 'k'), { code: 'FRR_ERR_REDIS_UNAVAILABLE' })
+})
+
+t.test('a hanging server: one request waits one timeout, the next ones do not; a probe brings Redis back', async (t) => {
+  const { server, Store } = await setup(t)
+  const store = new Store()
+  await incr(store, 'k')
+  server.pause()
+  const first = performance.now()
+  t.equal((await incr(store, 'k')).current, 1, 'decided locally after the timeout')
+  const firstMs = performance.now() - first
+  t.ok(firstMs >= 150 && firstMs < 1500, `first request waited the command timeout (${Math.round(firstMs)} ms)`)
+  const next = performance.now()
+  await incr(store, 'k')
+  t.ok(performance.now() - next < 50, 'the breaker is open: no waiting')
+  t.equal(Store.report().mode, 'local')
+  server.resume()
+  const resumed = Date.now()
+  t.ok(await waitFor(() => Store.report().mode === 'redis', 3000), `back in Redis after ${Date.now() - resumed} ms`)
+  // The timed-out INCR reaches the server when it resumes, so it may count too.
+  const after = (await incr(store, 'k')).current
+  t.ok(after === 2 || after === 3, `the Redis counter went on where it was (${after})`)
+})
+
+t.test('a command error falls back for that request and counts toward the breaker', async (t) => {
+  const { server, Store } = await setup(t, { failureThreshold: 2 })
+  const store = new Store()
+  await server.command('HSET', 'frr-rate-limit:wrong', 'a', 'b')
+  t.equal((await incr(store, 'wrong')).current, 1, 'WRONGTYPE: decided in memory')
+  t.equal((await read(store, 'wrong')).current, 1, 'and read from memory')
+  t.equal(Store.report().mode, 'local', 'two failures opened the breaker')
+  await server.command('DEL', 'frr-rate-limit:wrong')
+  t.ok(await waitFor(() => Store.report().mode === 'redis', 3000), 'the probe closes it')
+})
+
+t.test('stores share the scripts defined on one client', async (t) => {
+  const { redis } = await setup(t)
+  const Again = createFailOpenStore({ redis, nameSpace: 'other:' })
+  t.teardown(() => Again.close())
+  t.equal((await incr(new Again(), 'k')).current, 1)
+  await sleep(1)
+})
