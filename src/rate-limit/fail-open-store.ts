@@ -50,8 +50,6 @@ type ScriptCommand = (key: string, ...args: Array<string | number>) => Promise<[
 export interface FailOpenStoreClass {
   /** @fastify/rate-limit constructs it with its global params (`continueExceeding`, `exponentialBackoff`). */
   new (params?: object): FailOpenStore
-  /** The breaker and mode switch behind every store of this class. */
-  readonly failover: Failover
   /** Where decisions are made now, how many were made outside Redis, how many keys the memory limiter holds. */
   report: () => RateLimitReport
   /** Stops the background probe and listeners. */
@@ -104,7 +102,6 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
       this.#exponentialBackoff = exponentialBackoff === true
     }
 
-    static get failover (): Failover { return failover }
     static close (): void { failover.close() }
     static report (): RateLimitReport { return { ...failover.report(), failMode, memoryKeys: memory.size } }
 
