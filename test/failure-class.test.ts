@@ -119,6 +119,8 @@ t.test('failureHint', async (t) => {
     const hint = failureHint('connection-lost', where)
     t.match(hint, /redis\.internal:6380/)
     t.match(hint, /reconnecting/)
+    t.match(hint, /if that port expects TLS/, 'without TLS, suggests it')
+    t.notMatch(failureHint('connection-lost', { ...where, tls: {} }), /expects TLS/, 'with TLS on, does not')
   })
 
   t.test('password-missing', async (t) => {

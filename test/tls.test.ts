@@ -1,0 +1,64 @@
+// TLS against a real redis-server with a TLS port and a self-signed
+// certificate made for the test: it connects with the CA, and a certificate
+// or protocol mismatch is a classified failure the app boots through.
+import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { buildApp, waitFor } from './helpers/app.js'
+import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
+
+const SECRET = 'S3cret-Pa55word!'
+const dir = mkdtempSync(join(tmpdir(), 'frr-tls-'))
+t.teardown(async () => { await stopAllRedis(); rmSync(dir, { recursive: true, force: true }) })
+
+execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+  '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
+const ca = readFileSync(join(dir, 'cert.pem'))
+
+const tlsPort = await freePort()
+const server = await startRedis({
+  password: SECRET,
+  extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'),
+    '--tls-ca-cert-file', join(dir, 'cert.pem'), '--tls-auth-clients', 'no'],
+})
+
+t.test('rediss:// with the CA: connected, authenticated, served', async (t) => {
+  const test = await buildApp({ env: { REDIS_URL: `rediss://127.0.0.1:${tlsPort}`, REDIS_PASSWORD: SECRET }, tls: { ca } })
+  t.teardown(() => test.app.close())
+  t.equal((await test.app.inject('/redis')).statusCode, 200)
+  const health = await test.app.redisHealth()
+  t.equal(health.status, 'up')
+  t.equal(health.clients.default?.url, `rediss://:***@127.0.0.1:${tlsPort}/0`)
+})
+
+t.test('an untrusted certificate: boots degraded, failure "tls"', async (t) => {
+  const test = await buildApp({ env: { REDIS_URL: `rediss://127.0.0.1:${tlsPort}`, REDIS_PASSWORD: SECRET } })
+  t.teardown(() => test.app.close())
+  t.equal((await test.app.inject('/redis')).statusCode, 503)
+  t.equal((await test.app.redisHealth()).clients.default?.failure, 'tls')
+  t.match(test.pluginLogs()[0]?.msg, /TLS handshake/)
+  t.notOk(test.logText().includes(SECRET))
+})
+
+t.test('TLS on, but the port speaks plain Redis: boots after the bound, the hint names TLS', async (t) => {
+  const test = await buildApp({ env: { REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_TLS: 'true', REDIS_PASSWORD: SECRET } })
+  t.teardown(() => test.app.close())
+  t.ok(test.bootMs < 2500, `boot took ${Math.round(test.bootMs)} ms`)
+  t.equal((await test.app.inject('/redis')).statusCode, 503)
+  t.ok(await waitFor(async () => (await test.app.redisHealth()).clients.default?.failure === 'hanging', 2000), 'classified as hanging')
+  t.match((await test.app.redisHealth()).clients.default?.hint, /not speak TLS on this port/)
+})
+
+t.test('TLS off, but the port speaks TLS: boots degraded, 503', async (t) => {
+  const test = await buildApp({ env: { REDIS_URL: `redis://127.0.0.1:${tlsPort}`, REDIS_PASSWORD: SECRET } })
+  t.teardown(() => test.app.close())
+  t.ok(test.bootMs < 2500, `boot took ${Math.round(test.bootMs)} ms`)
+  t.equal((await test.app.inject('/redis')).statusCode, 503)
+  const health = await test.app.redisHealth()
+  t.not(health.status, 'up')
+  // The TLS port resets a plain-text connection.
+  t.equal(health.clients.default?.failure, 'connection-lost')
+  t.match(health.clients.default?.hint, /if that port expects TLS, use rediss:\/\/ or REDIS_TLS=true/)
+})
