@@ -38,8 +38,6 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   #closing = false
   /** A drop from `ready` is logged with the cause the next attempt finds, not as a line of its own. */
   #dropUnreported = false
-  /** Bumped on every connect, so a late AUTH check of an old connection is ignored. */
-  #epoch = 0
   readonly #settled: Promise<void>
   #settle!: () => void
 
@@ -87,19 +85,19 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
 
   #onReady (): void {
     if (this.#closing) return
-    const epoch = ++this.#epoch
     const { password, username } = this.connection
     if (password === undefined || username !== undefined) {
       this.#toReady()
       return
     }
     // ioredis sends `HELLO 3 AUTH default <password>`, which a server without
-    // a password accepts. A bare AUTH tells: it fails on such a server.
+    // a password accepts. A bare AUTH tells: it fails on such a server. Until
+    // it answers, the connection is not ready for the app.
     const client = this.#client as Redis
     client.call('AUTH', password).then(
-      () => { if (epoch === this.#epoch) this.#toReady() },
+      () => { this.#toReady() },
       (error: unknown) => {
-        if (epoch !== this.#epoch || this.#closing) return
+        if (this.#closing) return
         this.#toDown(classifyFailure(error), error)
         client.disconnect(true)
       }
@@ -115,7 +113,6 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
 
   #onClose (): void {
     if (this.#closing || this.#state.status !== 'ready') return
-    this.#epoch++
     this.#dropUnreported = true
     this.#setState({ status: 'down', since: Date.now(), failure: 'connection-lost', error: { name: 'Error', message: 'Connection closed' } })
   }

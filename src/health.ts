@@ -1,7 +1,7 @@
 import type { ResilientClient } from './client-factory.js'
 import { classifyFailure, failureHint, type FailureClass } from './failure-class.js'
 import type { RateLimitReport } from './rate-limit/fail-open-store.js'
-import { scrubText } from './redact.js'
+import { scrubError } from './redact.js'
 
 export interface ClientHealth {
   /** `ready`: connected and answering a PING; `connecting`: first attempt under way; `down`: see `failure`. */
@@ -44,8 +44,7 @@ export async function buildHealthReport (clients: readonly ResilientClient[], se
         return [connection.name, { state: 'ready', ...base, latencyMs: Math.round((performance.now() - started) * 100) / 100 }]
       } catch (error) {
         const failure = classifyFailure(error)
-        const message = scrubText(error instanceof Error ? error.message : String(error), secrets)
-        return [connection.name, { state: 'down', ...base, failure, hint: failureHint(failure, connection), error: message }]
+        return [connection.name, { state: 'down', ...base, failure, hint: failureHint(failure, connection), error: scrubError(error, secrets).message }]
       }
     }
     if (state.status === 'connecting') return [connection.name, { state: 'connecting', ...base }]

@@ -33,7 +33,7 @@ async function assertDegradedBoot (t: Test, test: TestApp, failure: string): Pro
 
   // Several reconnect attempts later, still the one line, not one per attempt.
   await sleep(1200)
-  const downLines = test.pluginLogs().filter((line) => line.redisState === 'down')
+  const downLines = test.connectionLogs().filter((line) => line.redisState === 'down')
   t.equal(downLines.length, 1, 'one log line for the outage')
   t.equal(downLines[0]?.redisFailure, failure)
   t.notOk(test.logText().includes(SECRET), 'no password in the logs')
@@ -45,7 +45,7 @@ t.test('refused: nothing listens on the port', async (t) => {
   const test = await buildApp({ env: { REDIS_PORT: String(port), REDIS_HOST: '127.0.0.1', REDIS_PASSWORD: SECRET } })
   t.teardown(() => test.app.close())
   await assertDegradedBoot(t, test, 'refused')
-  t.match(test.pluginLogs()[0]?.msg, /nothing accepts connections at 127\.0\.0\.1/)
+  t.match(test.connectionLogs()[0]?.msg, /nothing accepts connections at 127\.0\.0\.1/)
 })
 
 t.test('hanging: the server is stopped (SIGSTOP)', async (t) => {
@@ -73,8 +73,8 @@ t.test('password missing', async (t) => {
   const test = await buildApp({ env: { REDIS_URL: `redis://127.0.0.1:${server.port}` } })
   t.teardown(() => test.app.close())
   await assertDegradedBoot(t, test, 'password-missing')
-  t.match(test.pluginLogs()[0]?.msg, /set REDIS_PASSWORD/)
-  t.equal(test.pluginLogs()[0]?.level, 50, 'an auth problem is logged as an error')
+  t.match(test.connectionLogs()[0]?.msg, /set REDIS_PASSWORD/)
+  t.equal(test.connectionLogs()[0]?.level, 50, 'an auth problem is logged as an error')
 })
 
 t.test('password wrong', async (t) => {
@@ -84,7 +84,7 @@ t.test('password wrong', async (t) => {
   const test = await buildApp({ env })
   t.teardown(() => test.app.close())
   await assertDegradedBoot(t, test, 'password-wrong')
-  t.match(test.pluginLogs()[0]?.msg, /credentials from REDIS_PASSWORD/)
+  t.match(test.connectionLogs()[0]?.msg, /credentials from REDIS_PASSWORD/)
 })
 
 t.test('password sent to a server that has none', async (t) => {
@@ -93,7 +93,7 @@ t.test('password sent to a server that has none', async (t) => {
   const test = await buildApp({ env: { REDIS_URL: `redis://:${encodeURIComponent(SECRET)}@127.0.0.1:${server.port}` } })
   t.teardown(() => test.app.close())
   await assertDegradedBoot(t, test, 'password-not-required')
-  t.match(test.pluginLogs()[0]?.msg, /anyone who reaches it can use it/)
+  t.match(test.connectionLogs()[0]?.msg, /anyone who reaches it can use it/)
 })
 
 t.test('host name that does not resolve', async (t) => {
@@ -112,6 +112,6 @@ t.test('healthy: ready for the first request, one "connected" line', async (t) =
   t.equal(res.statusCode, 200)
   t.same(res.json(), { value: 'hello' })
   t.equal((await test.app.redisHealth()).status, 'up')
-  t.same(test.pluginLogs().map((line) => line.redisState), ['ready'])
+  t.same(test.connectionLogs().map((line) => line.redisState), ['ready'])
   t.notOk(test.logText().includes(SECRET))
 })

@@ -32,7 +32,7 @@ async function healthyApp (t: Test, server: RedisServer, url = `redis://127.0.0.
 }
 
 function states (test: TestApp): unknown[] {
-  return test.pluginLogs().map((line) => `${String(line.redisState)}${line.redisFailure === undefined ? '' : `:${String(line.redisFailure)}`}`)
+  return test.connectionLogs().map((line) => `${String(line.redisState)}${line.redisFailure === undefined ? '' : `:${String(line.redisFailure)}`}`)
 }
 
 t.test('killed, then restarted empty', async (t) => {
@@ -52,8 +52,8 @@ t.test('killed, then restarted empty', async (t) => {
   t.ok(await waitFor(() => servedFromRedis(test), RECOVERY_BOUND_MS), `served from Redis again after ${Date.now() - started} ms`)
   t.same((await test.app.inject('/redis')).json(), { value: null }, 'the restarted server is empty')
   t.same(states(test), ['ready', 'down:refused', 'ready'], 'one line when lost, one when back')
-  t.match(test.pluginLogs()[1]?.msg, /was lost \(refused\)/)
-  t.match(test.pluginLogs()[2]?.msg, /is back after/)
+  t.match(test.connectionLogs()[1]?.msg, /was lost \(refused\)/)
+  t.match(test.connectionLogs()[2]?.msg, /is back after/)
   t.notOk(test.logText().includes(SECRET))
 })
 
@@ -88,7 +88,7 @@ t.test('network stalls mid-connection (proxy stops forwarding), then heals', asy
 
   proxy.unstall()
   t.ok(await waitFor(() => servedFromRedis(test), RECOVERY_BOUND_MS), 'served from Redis again')
-  const down = test.pluginLogs().filter((line) => line.redisState === 'down')
+  const down = test.connectionLogs().filter((line) => line.redisState === 'down')
   t.equal(down.length, 1, 'one line for the outage')
   t.equal(down[0]?.redisFailure, 'hanging')
 })
@@ -116,7 +116,7 @@ t.test('flapping: killed and restarted several times', async (t) => {
     await sleep(150)
   }
   t.ok(await waitFor(() => servedFromRedis(test), RECOVERY_BOUND_MS), 'served from Redis after the flapping')
-  const lines = test.pluginLogs().length
+  const lines = test.connectionLogs().length
   t.ok(lines <= 1 + 3 * 2, `at most two lines per flap (${lines})`)
   t.equal((await test.app.redisHealth()).status, 'up')
 })

@@ -38,7 +38,7 @@ t.test('an untrusted certificate: boots degraded, failure "tls"', async (t) => {
   t.teardown(() => test.app.close())
   t.equal((await test.app.inject('/redis')).statusCode, 503)
   t.equal((await test.app.redisHealth()).clients.default?.failure, 'tls')
-  t.match(test.pluginLogs()[0]?.msg, /TLS handshake/)
+  t.match(test.connectionLogs()[0]?.msg, /TLS handshake/)
   t.notOk(test.logText().includes(SECRET))
 })
 

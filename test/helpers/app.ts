@@ -11,6 +11,8 @@ export interface TestApp {
   logs: Array<Record<string, unknown>>
   /** Log lines written by this plugin (bound `plugin: 'fastify-resilient-redis'`). */
   pluginLogs: () => Array<Record<string, unknown>>
+  /** The plugin's connection state lines (those with `redisState`), without the rate limiter's. */
+  connectionLogs: () => Array<Record<string, unknown>>
   /** All log output as one string, for grepping secrets. */
   logText: () => string
   /** Milliseconds `register` + `ready` took. */
@@ -42,6 +44,7 @@ export async function buildApp (options: ResilientRedisOptions, routes?: (app: F
     app,
     logs,
     pluginLogs: () => logs.filter((line) => line.plugin === 'fastify-resilient-redis'),
+    connectionLogs: () => logs.filter((line) => line.plugin === 'fastify-resilient-redis' && line.redisState !== undefined),
     logText: () => raw.join('\n'),
     bootMs,
   }

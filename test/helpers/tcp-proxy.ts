@@ -27,14 +27,19 @@ function reset(sock: net.Socket): void {
   else sock.resetAndDestroy()
 }
 
-export function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
+export interface TcpProxyOptions {
+  /** Sees every chunk a client sends; returning false swallows it (it never reaches Redis). */
+  forward?: (chunk: Buffer) => boolean
+}
+
+export function startTcpProxy(target: { host: string; port: number }, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   let stalled = false
   const clients = new Set<net.Socket>()
   const sockets = new Set<net.Socket>() // clients and upstreams, for dropAll/close
 
   // Bytes are piped by hand (not .pipe()) so pausing both ends is all a stall takes.
-  const link = (from: net.Socket, to: net.Socket): void => {
-    from.on('data', (chunk) => to.write(chunk))
+  const link = (from: net.Socket, to: net.Socket, forward: (chunk: Buffer) => boolean = () => true): void => {
+    from.on('data', (chunk: Buffer) => { if (forward(chunk)) to.write(chunk) })
     // Errors (ECONNRESET, ECONNREFUSED upstream, ...) are expected here; 'close' follows them.
     from.on('error', () => {})
     from.on('close', (hadError) => {
@@ -51,7 +56,7 @@ export function startTcpProxy(target: { host: string; port: number }): Promise<T
     sockets.add(client)
     sockets.add(upstream)
     client.on('close', () => clients.delete(client))
-    link(client, upstream)
+    link(client, upstream, options.forward)
     link(upstream, client)
     if (stalled) {
       client.pause()
