@@ -7,6 +7,8 @@ export default defineConfig({
   // tsup's declaration build sets baseUrl, which TypeScript 6 deprecates.
   dts: { compilerOptions: { ignoreDeprecations: '6.0' } },
   clean: true,
+  // import.meta.url (the CLI reads its package.json) in the CommonJS build too.
+  shims: true,
   sourcemap: true,
   target: 'node20',
   // Keep runtime dependencies (ioredis, fastify-plugin, …) external: the app

@@ -55,7 +55,7 @@ export function failureHint (failure: FailureClass, where: { host: string; port:
     case 'hanging':
       return `the server at ${at} accepts connections but does not answer in time: it may be stopped, overloaded or behind a stalled network${where.tls === undefined ? '' : ', or not speak TLS on this port (TLS is on)'}`
     case 'connection-lost':
-      return `the connection to ${at} was closed; reconnecting${where.tls === undefined ? ' (if that port expects TLS, use rediss:// or REDIS_TLS=true)' : ''}`
+      return `the connection to ${at} was closed by the server or something in between${where.tls === undefined ? ' (if that port expects TLS, use rediss:// or REDIS_TLS=true)' : ''}`
     case 'password-missing':
       return 'the server requires a password and none is configured: set REDIS_PASSWORD (or REDIS_PASSWORD_FILE, or a password in the URL)'
     case 'password-wrong':

@@ -118,7 +118,7 @@ t.test('failureHint', async (t) => {
   t.test('connection-lost', async (t) => {
     const hint = failureHint('connection-lost', where)
     t.match(hint, /redis\.internal:6380/)
-    t.match(hint, /reconnecting/)
+    t.match(hint, /was closed by the server or something in between/)
     t.match(hint, /if that port expects TLS/, 'without TLS, suggests it')
     t.notMatch(failureHint('connection-lost', { ...where, tls: {} }), /expects TLS/, 'with TLS on, does not')
   })

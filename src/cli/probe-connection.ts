@@ -1,0 +1,141 @@
+import type net from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { Redis } from 'ioredis'
+import { ioredisOptions } from '../client-options.js'
+import type { ResolvedConnection } from '../config.js'
+import { classifyFailure, failureHint, type FailureClass } from '../failure-class.js'
+import { scrubError } from '../redact.js'
+import { dnsStep, tcpStep, tlsStep, type StepOutcome } from './network-steps.js'
+import { describePolicy, describeServer, infoField, serverRole } from './redis-facts.js'
+import { withTimeout } from './timeout.js'
+import type { ConnectionFailure, ServerFacts, StepName, StepResult } from './types.js'
+
+export interface ProbeOptions {
+  /** Bound for each step, in milliseconds. */
+  stepMs: number
+  /** Every configured password, scrubbed from every message. */
+  secrets: readonly string[]
+}
+
+export interface ProbeResult {
+  steps: StepResult[]
+  failure: ConnectionFailure | null
+  server: ServerFacts
+}
+
+interface Step {
+  name: StepName
+  run: () => Promise<StepOutcome>
+  /** How a failure of this step is called; classifyFailure unless said otherwise. */
+  classify?: (error: unknown) => FailureClass
+}
+
+const round = (ms: number): number => Math.round(ms * 10) / 10
+
+/**
+ * Runs every step against one connection, in order, each bounded by
+ * `stepMs`; the first failure skips the rest. Whatever happens, every socket
+ * and the Redis client are closed before this resolves.
+ */
+export async function probeConnection (connection: ResolvedConnection, options: ProbeOptions): Promise<ProbeResult> {
+  const { stepMs, secrets } = options
+  const sockets = new Set<net.Socket>()
+  const track = (socket: net.Socket): void => { sockets.add(socket) }
+  const server: ServerFacts = {}
+  let client: Redis | undefined
+  let info: string | undefined
+
+  const auth = async (): Promise<StepOutcome> => {
+    client = new Redis({
+      ...ioredisOptions(connection, { commandTimeout: stepMs, connectWait: stepMs }, () => 0),
+      connectionName: 'fastify-resilient-redis:check',
+      lazyConnect: true,
+      retryStrategy: () => null,
+      connectTimeout: stepMs,
+      // We read INFO ourselves; ioredis's ready check would only add a round trip (and a console warning where INFO is denied).
+      enableReadyCheck: false,
+      disconnectTimeout: 200,
+    })
+    let lastError: unknown
+    client.on('error', (error: unknown) => { lastError = error })
+    try {
+      await client.connect()
+    } catch (error) {
+      // connect() rejects with "Connection is closed."; the reason came as an 'error' event.
+      throw lastError ?? error
+    }
+    if (connection.password === undefined) {
+      return { status: 'warn', detail: 'no password set: the server lets in anyone who can reach it' }
+    }
+    if (connection.username !== undefined) {
+      return { status: 'ok', detail: `authenticated as ACL user "${connection.username}" (password from ${connection.passwordFrom})` }
+    }
+    // ioredis connects even when the server has no password at all; only an explicit AUTH tells.
+    await client.call('AUTH', connection.password)
+    return { status: 'ok', detail: `authenticated as the default user (password from ${connection.passwordFrom})` }
+  }
+
+  const ping = async (): Promise<StepOutcome> => {
+    const started = performance.now()
+    const reply = await (client as Redis).ping()
+    return { status: 'ok', detail: `${reply} in ${round(performance.now() - started)} ms` }
+  }
+
+  const serverStep = async (): Promise<StepOutcome> => {
+    try {
+      info = await (client as Redis).info()
+    } catch (error) {
+      return { status: 'warn', detail: `INFO failed: ${scrubError(error, secrets).message}; version and role unknown` }
+    }
+    server.version = infoField(info, 'redis_version')
+    server.role = serverRole(info)
+    return describeServer(server.version, server.role)
+  }
+
+  const policy = async (): Promise<StepOutcome> => {
+    // CONFIG may be renamed or denied; INFO memory says the same.
+    const fromConfig = await (client as Redis).call('CONFIG', 'GET', 'maxmemory-policy')
+      .then((reply) => (reply as string[])[1], () => undefined)
+    server.maxmemoryPolicy = fromConfig ?? (info === undefined ? undefined : infoField(info, 'maxmemory_policy'))
+    return describePolicy(server.maxmemoryPolicy)
+  }
+
+  const steps: Step[] = [
+    // Any failure to resolve is a name problem, a slow resolver included.
+    { name: 'dns', run: () => dnsStep(connection.host), classify: () => 'dns' },
+    { name: 'tcp', run: () => tcpStep(connection.host, connection.port, track) },
+    // TCP worked, so a handshake that fails or gets no answer (a plain port waits
+    // silently for a line that never comes) is a TLS problem.
+    { name: 'tls', run: () => tlsStep(connection, track), classify: () => 'tls' },
+    { name: 'auth', run: auth },
+    { name: 'ping', run: ping },
+    { name: 'server', run: serverStep },
+    { name: 'policy', run: policy },
+  ]
+
+  const results: StepResult[] = []
+  let failure: ConnectionFailure | null = null
+  try {
+    for (const step of steps) {
+      if (failure !== null) {
+        results.push({ name: step.name, status: 'skipped', ms: 0, detail: `not run: ${failure.step} failed` })
+        continue
+      }
+      const started = performance.now()
+      try {
+        const outcome = await withTimeout(step.run(), stepMs)
+        results.push({ name: step.name, status: outcome.status, ms: round(performance.now() - started), detail: outcome.detail })
+      } catch (error) {
+        const failureClass = (step.classify ?? classifyFailure)(error)
+        const { message } = scrubError(error, secrets)
+        failure = { step: step.name, class: failureClass, message, hint: failureHint(failureClass, connection) }
+        results.push({ name: step.name, status: 'fail', ms: round(performance.now() - started), detail: `${failureClass}: ${message}` })
+      }
+    }
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    // Never waits: a server that stopped answering gets its socket destroyed after disconnectTimeout.
+    ;(client as Redis | undefined)?.disconnect()
+  }
+  return { steps: results, failure, server }
+}

@@ -1,0 +1,109 @@
+// `check` against servers that hang, proxies that stall or drop, and TLS
+// problems: each failure is named, and no run takes more than a few seconds.
+import { join } from 'node:path'
+import t from 'tap'
+import { runCli } from '../src/cli/run-cli.js'
+import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
+
+const SECRET = 'Fault-Secret-v3$Lm'
+const SECRETS = [SECRET, encodeURIComponent(SECRET)]
+/** Generous for a noisy 2-core machine; a step is bounded at 1.5 s. */
+const BOUND_MS = 8000
+const TLS_DIR = join(import.meta.dirname, 'fixtures', 'cli-tls')
+
+t.teardown(stopAllRedis)
+const tlsPort = await freePort()
+const [healthy, paused] = await Promise.all([
+  startRedis({ password: SECRET }),
+  startRedis({ password: SECRET }),
+  startRedis({
+    password: SECRET,
+    extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', join(TLS_DIR, 'server.pem'), '--tls-key-file', join(TLS_DIR, 'server-key.pem'),
+      '--tls-ca-cert-file', join(TLS_DIR, 'ca.pem'), '--tls-auth-clients', 'no'],
+  }),
+])
+
+const at = (port: number): string => `redis://127.0.0.1:${port}`
+
+interface Run { code: number; stdout: string; stderr: string; ms: number }
+type Asserts = Pick<typeof t, 'notOk'>
+
+/** runCli in-process, timed; every run also proves no secret reached the output. */
+async function run (t: Asserts, argv: string[], env: Record<string, string | undefined>): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const started = Date.now()
+  const code = await runCli(argv, { env, stdout: (s) => { stdout += s }, stderr: (s) => { stderr += s } })
+  for (const secret of SECRETS) t.notOk((stdout + stderr).includes(secret), 'no password in the output')
+  return { code, stdout, stderr, ms: Date.now() - started }
+}
+
+interface JsonReport { ok: boolean; connections: Array<{ name: string; ok: boolean; failure: { step: string; class: string; message: string } | null; steps: Array<{ name: string; status: string; ms: number }> }> }
+
+t.test('a hanging server (SIGSTOP): the auth step times out, the run ends within seconds', async (t) => {
+  paused.pause()
+  t.teardown(() => paused.resume())
+  const text = await run(t, ['check', '--fix-auth'], { REDIS_URL: at(paused.port), REDIS_PASSWORD: SECRET })
+  t.equal(text.code, 1)
+  t.ok(text.ms < BOUND_MS, `took ${text.ms} ms`)
+  t.match(text.stdout, /✔ tcp        connected to 127\.0\.0\.1:\d+\n/, 'the kernel still accepts the connection')
+  t.match(text.stdout, '✘ auth       hanging: no answer within 1500 ms\n')
+  t.match(text.stdout, `• 127.0.0.1:${paused.port} accepted the connection but gave no answer within 1500 ms: check that the Redis process is not stopped (SIGSTOP, a debugger, a paused container`)
+  t.match(text.stdout, '• or overloaded (redis-cli --latency, SLOWLOG GET, a long-running script), and that no firewall, proxy or NAT drops the traffic')
+
+  const json = await run(t, ['check', '--json'], { REDIS_URL: at(paused.port), REDIS_PASSWORD: SECRET })
+  t.equal(json.code, 1)
+  t.ok(json.ms < BOUND_MS, `took ${json.ms} ms`)
+  const [c] = (JSON.parse(json.stdout) as JsonReport).connections
+  t.match(c?.failure, { step: 'auth', class: 'hanging', message: 'no answer within 1500 ms' })
+  t.ok((c?.steps.find((s) => s.name === 'auth')?.ms ?? 0) >= 1400, 'the auth step waited its bound')
+})
+
+t.test('a stalled proxy in front of named clients; all connections are checked at the same time', async (t) => {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: healthy.port })
+  t.teardown(() => proxy.close())
+  proxy.stall()
+  const { code, stdout, ms } = await run(t, ['check'], {
+    REDIS_URL: at(healthy.port), REDIS_PASSWORD: SECRET,
+    REDIS_CACHE_URL: at(proxy.port), REDIS_SESSION_STORE_URL: at(proxy.port), REDIS_QUEUE_URL: at(proxy.port),
+  })
+  t.equal(code, 1)
+  // One after the other, three hanging clients would take 4.5 s.
+  t.ok(ms < 4000, `connections checked in parallel (took ${ms} ms)`)
+  t.match(stdout, 'checking 4 connections')
+  t.match(stdout, `✔ default  redis://:***@127.0.0.1:${healthy.port}/0\n`)
+  t.match(stdout, `✘ cache  redis://:***@127.0.0.1:${proxy.port}/0\n  located by REDIS_CACHE_URL, password from REDIS_PASSWORD\n`)
+  t.match(stdout, `✘ sessionStore  redis://:***@127.0.0.1:${proxy.port}/0\n  located by REDIS_SESSION_STORE_URL`)
+  t.match(stdout, `  hint: the server at 127.0.0.1:${proxy.port} accepts connections but does not answer in time`)
+  t.match(stdout, /\n✘ 3 of 4 failed: cache \(hanging\), queue \(hanging\), sessionStore \(hanging\)\n$/)
+})
+
+t.test('a proxy whose Redis is down: accepted, then closed', async (t) => {
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: await freePort() })
+  t.teardown(() => proxy.close())
+  const { code, stdout } = await run(t, ['check', '--fix-auth'], { REDIS_URL: at(proxy.port), REDIS_PASSWORD: SECRET })
+  t.equal(code, 1)
+  t.match(stdout, /✔ tcp        connected to/)
+  t.match(stdout, '✘ auth       connection-lost: Connection is closed.\n')
+  t.match(stdout, `• 127.0.0.1:${proxy.port} accepted the connection and closed it: often a proxy or port forward (docker-proxy, kubectl port-forward, an SSH tunnel, a load balancer) whose Redis behind it is down`)
+})
+
+t.test('TLS on, but the port speaks plain Redis: the handshake gets no answer', async (t) => {
+  const { code, stdout, ms } = await run(t, ['check', '--fix-auth'], { REDIS_URL: at(healthy.port), REDIS_PASSWORD: SECRET, REDIS_TLS: 'true' })
+  t.equal(code, 1)
+  t.ok(ms < BOUND_MS, `took ${ms} ms`)
+  t.match(stdout, `✘ default  rediss://:***@127.0.0.1:${healthy.port}/0\n`)
+  t.match(stdout, '✘ tls        tls: no answer within 1500 ms\n')
+  t.match(stdout, '- auth       not run: tls failed\n')
+  t.match(stdout, `• TLS to 127.0.0.1:${healthy.port} failed: a plain Redis port meets a TLS handshake with silence or an error, so unless this is the server's tls-port, turn TLS off (redis:// instead of rediss://, REDIS_TLS unset)`)
+  t.match(stdout, '• on a TLS port, the certificate must match "127.0.0.1" and be trusted (for a private CA: NODE_EXTRA_CA_CERTS=/path/to/ca.pem)')
+})
+
+t.test('a TLS port whose certificate this process does not trust', async (t) => {
+  const { code, stdout, ms } = await run(t, ['check'], { REDIS_URL: `rediss://localhost:${tlsPort}`, REDIS_PASSWORD: SECRET })
+  t.equal(code, 1)
+  t.ok(ms < 1500, `fails at once (took ${ms} ms)`)
+  t.match(stdout, /✘ tls        tls: .*certificate/)
+  t.match(stdout, `hint: the TLS handshake with localhost:${tlsPort} failed`)
+})
