@@ -9,7 +9,7 @@ import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
 const ROOT = join(import.meta.dirname, '..')
 const BIN = join(ROOT, 'dist', 'cli.js')
 const MAIN = join(ROOT, 'src', 'cli', 'main.ts')
-const TLS_DIR = join(import.meta.dirname, 'fixtures', 'cli-tls')
+const TLS_DIR = join(import.meta.dirname, 'fixtures', 'tls')
 const SECRET = 'Bin-Secret-Zq8!w'
 const SECRETS = [SECRET, encodeURIComponent(SECRET)]
 

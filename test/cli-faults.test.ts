@@ -10,7 +10,7 @@ const SECRET = 'Fault-Secret-v3$Lm'
 const SECRETS = [SECRET, encodeURIComponent(SECRET)]
 /** Generous for a noisy 2-core machine; a step is bounded at 1.5 s. */
 const BOUND_MS = 8000
-const TLS_DIR = join(import.meta.dirname, 'fixtures', 'cli-tls')
+const TLS_DIR = join(import.meta.dirname, 'fixtures', 'tls')
 
 t.teardown(stopAllRedis)
 const tlsPort = await freePort()

@@ -1,27 +1,22 @@
-// TLS against a real redis-server with a TLS port and a self-signed
-// certificate made for the test: it connects with the CA, and a certificate
-// or protocol mismatch is a classified failure the app boots through.
+// TLS against a real redis-server with a TLS port and the test certificate in
+// test/fixtures/tls: it connects with the CA, and a certificate or protocol
+// mismatch is a classified failure the app boots through.
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { buildApp, waitFor } from './helpers/app.js'
 import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
 
 const SECRET = 'S3cret-Pa55word!'
-const dir = mkdtempSync(join(tmpdir(), 'frr-tls-'))
-t.teardown(async () => { await stopAllRedis(); rmSync(dir, { recursive: true, force: true }) })
-
-execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-  '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' })
-const ca = readFileSync(join(dir, 'cert.pem'))
+const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/tls/${name}`, import.meta.url))
+const ca = readFileSync(fixture('ca.pem'))
+t.teardown(stopAllRedis)
 
 const tlsPort = await freePort()
 const server = await startRedis({
   password: SECRET,
-  extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'cert.pem'), '--tls-key-file', join(dir, 'key.pem'),
-    '--tls-ca-cert-file', join(dir, 'cert.pem'), '--tls-auth-clients', 'no'],
+  extraArgs: ['--tls-port', String(tlsPort), '--tls-cert-file', fixture('server.pem'), '--tls-key-file', fixture('server-key.pem'),
+    '--tls-ca-cert-file', fixture('ca.pem'), '--tls-auth-clients', 'no'],
 })
 
 t.test('rediss:// with the CA: connected, authenticated, served', async (t) => {
