@@ -17,7 +17,9 @@ const UNAVAILABLE_MESSAGES = [
   'Command aborted due to connection close',
   'Reached the max retries per request limit',
 ]
-const UNAVAILABLE_REPLIES = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/
+// Replies that say the server cannot serve now, whatever the key: not authenticated, loading,
+// out of memory (noeviction), a read-only replica, busy with a script, unable to persist.
+const UNAVAILABLE_REPLIES = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|READONLY|BUSY|MISCONF)\b/
 const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError'])
 
 /** True for our own RedisUnavailableError and for ioredis errors that mean Redis is unreachable. */

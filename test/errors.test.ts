@@ -140,6 +140,10 @@ t.test('isRedisUnavailableError', async (t) => {
       'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.',
       'CLUSTERDOWN The cluster is down',
       'TRYAGAIN Multiple keys request during rehashing of slot',
+      "OOM command not allowed when used memory > 'maxmemory'.",
+      "READONLY You can't write against a read only replica.",
+      'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSCRIPT.',
+      'MISCONF Redis is configured to save RDB snapshots, but it is currently not able to persist on disk.',
     ]) {
       const error = new Error(message)
       error.name = 'ReplyError'
@@ -159,6 +163,7 @@ t.test('isRedisUnavailableError', async (t) => {
     t.notOk(isRedisUnavailableError(reply))
     t.notOk(isRedisUnavailableError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')))
     t.notOk(isRedisUnavailableError(new Error('NOAUTHX is not a reply')), 'reply prefixes are whole words')
+    t.notOk(isRedisUnavailableError(new Error('WRONGTYPE Operation against a key holding the wrong kind of value')), 'an error about one key is not an outage')
     t.notOk(isRedisUnavailableError(new Error('the Connection is closed.')), 'messages are matched at the start')
     t.notOk(isRedisUnavailableError(new InvalidSettingError('a', 'b', 'c')))
   })

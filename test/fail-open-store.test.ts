@@ -129,7 +129,7 @@ t.test('failMode open: counts for honest headers but never exceeds max', async (
   const counts = []
   for (let i = 0; i < 5; i++) counts.push((await incr(store, 'k', 10_000, 3)).current)
   t.same(counts, [1, 2, 3, 3, 3])
-  t.equal((await read(store, 'k')).current, 5, 'read reports the real count')
+  t.equal((await read(store, 'k')).current, 3, 'read is capped like incr: never reported over the limit')
 })
 
 t.test('failMode closed: a coded 503 error with Retry-After', async (t) => {
@@ -162,15 +162,29 @@ t.test('a hanging server: one request waits one timeout, the next ones do not; a
   t.ok(after === 2 || after === 3, `the Redis counter went on where it was (${after})`)
 })
 
-t.test('a command error falls back for that request and counts toward the breaker', async (t) => {
+t.test('an error about one key falls back for that request only; the breaker stays closed', async (t) => {
   const { server, Store } = await setup(t, { failureThreshold: 2 })
   const store = new Store()
   await server.command('HSET', 'frr-rate-limit:wrong', 'a', 'b')
-  t.equal((await incr(store, 'wrong')).current, 1, 'WRONGTYPE: decided in memory')
-  t.equal((await read(store, 'wrong')).current, 1, 'and read from memory')
-  t.equal(Store.report().mode, 'local', 'two failures opened the breaker')
-  await server.command('DEL', 'frr-rate-limit:wrong')
+  for (let i = 0; i < 3; i++) t.equal((await incr(store, 'wrong')).current, i + 1, 'WRONGTYPE: decided in memory')
+  t.equal((await read(store, 'wrong')).current, 3, 'and read from memory')
+  t.equal(Store.report().mode, 'redis', 'the breaker did not open')
+  t.equal((await incr(store, 'fine')).current, 1)
+  t.equal(await server.command('EXISTS', 'frr-rate-limit:fine'), ':1', 'other keys are still counted in Redis')
+})
+
+t.test('Redis out of memory (noeviction): the breaker opens, the probe closes it when writes work again', async (t) => {
+  const { server, Store } = await setup(t, { failureThreshold: 2 })
+  const store = new Store()
+  t.equal((await incr(store, 'k')).current, 1)
+  await server.command('CONFIG', 'SET', 'maxmemory', '1')
+  await incr(store, 'k')
+  await incr(store, 'k')
+  t.equal(Store.report().mode, 'local', 'two OOM replies opened the breaker')
+  t.equal((await read(store, 'k')).current, 2, 'reads come from memory while it is open')
+  await server.command('CONFIG', 'SET', 'maxmemory', '0')
   t.ok(await waitFor(() => Store.report().mode === 'redis', 3000), 'the probe closes it')
+  t.equal((await read(store, 'k')).current, 1, 'the Redis counter is read again')
 })
 
 t.test('stores share the scripts defined on one client', async (t) => {

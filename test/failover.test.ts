@@ -46,7 +46,7 @@ t.test('starting without Redis: one "starts" line, then back to Redis once ready
   t.same(lines.map((l) => l.msg), ['Rate limiting starts admitting every request (failMode open) until Redis is available: Redis unavailable (refused)'])
   readiness.set(true)
   t.equal(instance.mode, 'redis')
-  t.match(lines[1]?.msg, /^Rate limiting counts in Redis again after \d+\.\d s \(0 decisions made without it\)$/)
+  t.match(lines[1]?.msg, /^Rate limiting counts in Redis again after \d+\.\d s: the Redis connection is ready again \(0 decisions made without it\)$/)
 })
 
 t.test('connection lost and back: one line each way, with the cause, and diagnostics events', async (t) => {
@@ -68,7 +68,7 @@ t.test('connection lost and back: one line each way, with the cause, and diagnos
   t.match(lines[1]?.msg, /\(5 decisions made without it\)/)
   t.same(events, [
     { mode: 'closed', previous: 'redis', cause: 'Redis unavailable (refused)', decisionsOutsideRedis: 0 },
-    { mode: 'redis', previous: 'closed', cause: undefined, decisionsOutsideRedis: 5 },
+    { mode: 'redis', previous: 'closed', cause: 'the Redis connection is ready again', decisionsOutsideRedis: 5 },
   ])
   const report = instance.report()
   t.equal(report.mode, 'redis')
@@ -96,6 +96,7 @@ t.test('the breaker: open after failures, probed in the background until Redis c
   healthy = true
   await sleep(PROBE_INTERVAL_MS * 2)
   t.equal(instance.mode, 'redis', 'a successful probe closes the breaker')
+  t.match(lines[1]?.msg, /: Redis answers the background probe again \(/, 'the return names its cause')
   const probesWhenClosed = probes
   await sleep(PROBE_INTERVAL_MS * 2)
   t.equal(probes, probesWhenClosed, 'no probing while Redis counts')

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../connection-monitor.js'
 import { RedisUnavailableError } from '../errors.js'
-import { RETRY_AFTER_SECONDS } from '../unavailable-error.js'
+import { isRedisUnavailableError, RETRY_AFTER_SECONDS } from '../unavailable-error.js'
 import { Failover, type FailMode, type FailoverReport } from './failover.js'
 import { MemoryLimiter, type Count, type IncrementRule } from './memory-limiter.js'
 import { readinessOf } from './readiness.js'
@@ -58,7 +58,7 @@ export interface FailOpenStoreClass {
 
 export interface FailOpenStore {
   incr: (key: string, callback: Callback, timeWindow: number, max: number) => void
-  read: (key: string, callback: Callback, timeWindow: number, max: number) => void
+  read: (key: string, callback: Callback, timeWindow?: number, max?: number) => void
   child: (routeOptions: object) => FailOpenStore
 }
 
@@ -85,7 +85,8 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     readiness: readinessOf(redis),
     failMode,
     failureThreshold,
-    probe: () => increment.call(redis, `${nameSpace}probe`, 1000, 1, 0, 0),
+    // A key no keyGenerator output collides with in practice.
+    probe: () => increment.call(redis, `${nameSpace}__frr_probe__`, 1000, 1, 0, 0),
     logger,
   })
   let limiters = 0
@@ -117,23 +118,28 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
           callback(null, { current, ttl })
         },
         (error: unknown) => {
-          failover.breaker.recordFailure(error)
+          // A reply about this one key (WRONGTYPE, say) is no sign of a sick Redis: decide this
+          // request outside Redis, but leave the breaker, and so every other key, alone.
+          if (isRedisUnavailableError(error)) failover.breaker.recordFailure(error)
           this.#incrementOutside(counter, callback, timeWindow, max)
         }
       )
     }
 
-    read (key: string, callback: Callback): void {
+    read (key: string, callback: Callback, _timeWindow?: number, max?: number): void {
       const counter = this.#prefix + key
       if (!failover.useRedis) {
-        this.#readOutside(counter, callback)
+        this.#readOutside(counter, callback, max)
         return
       }
       readCounter.call(redis, counter).then(
-        ([current, ttl]) => { callback(null, { current, ttl }) },
+        ([current, ttl]) => {
+          failover.breaker.recordSuccess()
+          callback(null, { current, ttl })
+        },
         (error: unknown) => {
-          failover.breaker.recordFailure(error)
-          this.#readOutside(counter, callback)
+          if (isRedisUnavailableError(error)) failover.breaker.recordFailure(error)
+          this.#readOutside(counter, callback, max)
         }
       )
     }
@@ -163,9 +169,14 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
       callback(null, failMode === 'open' ? { current: Math.min(count.current, max), ttl: count.ttl } : count)
     }
 
-    #readOutside (counter: string, callback: Callback): void {
-      if (failMode === 'closed') callback(unavailable())
-      else callback(null, memory.read(counter))
+    #readOutside (counter: string, callback: Callback, max: number | undefined): void {
+      if (failMode === 'closed') {
+        callback(unavailable())
+        return
+      }
+      const count = memory.read(counter)
+      // As #incrementOutside: `open` tells the count but never reports a request over the limit.
+      callback(null, failMode === 'open' && max !== undefined ? { current: Math.min(count.current, max), ttl: count.ttl } : count)
     }
   }
   return Store

@@ -48,8 +48,8 @@ export class Failover {
 
   constructor (private readonly options: FailoverOptions) {
     this.breaker = new Breaker(options.failureThreshold)
-    this.breaker.on('change', () => { this.#update() })
-    this.#unsubscribe = options.readiness.onChange(() => { this.#update() })
+    this.breaker.on('change', () => { this.#update('probe') })
+    this.#unsubscribe = options.readiness.onChange(() => { this.#update('connection') })
     if (!this.useRedis) {
       this.#mode = options.failMode
       options.logger?.warn({ rateLimitMode: this.#mode, cause: this.#cause() }, `Rate limiting starts ${describeMode(this.#mode)} until Redis is available: ${this.#cause()}`)
@@ -75,7 +75,7 @@ export class Failover {
     clearTimeout(this.#probeTimer)
   }
 
-  #update (): void {
+  #update (trigger: 'probe' | 'connection'): void {
     if (this.#closed) return
     const next: LimiterMode = this.useRedis ? 'redis' : this.options.failMode
     if (this.breaker.isOpen && this.options.readiness.ready) this.#scheduleProbe(0)
@@ -84,15 +84,16 @@ export class Failover {
     const elapsed = Date.now() - this.#since
     this.#mode = next
     this.#since = Date.now()
-    const cause = this.#cause()
+    const cause = next !== 'redis' ? this.#cause()
+      : trigger === 'probe' ? 'Redis answers the background probe again' : 'the Redis connection is ready again'
     if (next === 'redis') {
       const outside = this.decisionsOutsideRedis - this.#decisionsAtSwitch
-      this.options.logger?.info({ rateLimitMode: next, previousMode: previous, decisionsOutsideRedis: outside }, `Rate limiting counts in Redis again after ${(elapsed / 1000).toFixed(1)} s (${outside} decisions made without it)`)
+      this.options.logger?.info({ rateLimitMode: next, previousMode: previous, cause, decisionsOutsideRedis: outside }, `Rate limiting counts in Redis again after ${(elapsed / 1000).toFixed(1)} s: ${cause} (${outside} decisions made without it)`)
     } else {
       this.#decisionsAtSwitch = this.decisionsOutsideRedis
       this.options.logger?.warn({ rateLimitMode: next, previousMode: previous, cause }, `Rate limiting switched to ${describeMode(next)}: ${cause}`)
     }
-    if (rateLimitChannel.hasSubscribers) rateLimitChannel.publish({ mode: next, previous, cause: next === 'redis' ? undefined : cause, decisionsOutsideRedis: this.decisionsOutsideRedis })
+    if (rateLimitChannel.hasSubscribers) rateLimitChannel.publish({ mode: next, previous, cause, decisionsOutsideRedis: this.decisionsOutsideRedis })
   }
 
   #cause (): string {
