@@ -48,7 +48,9 @@ export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeou
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: timeouts.commandTimeout,
-    socketTimeout: timeouts.commandTimeout * 2,
+    // Drops the connection as soon as a command times out, so that the next
+    // command fails at once instead of waiting its own timeout.
+    socketTimeout: timeouts.commandTimeout,
     connectTimeout: timeouts.commandTimeout * 2,
     // How long ioredis keeps a closing socket before destroying it. Its timer
     // is not unref'd and runs in full when the socket is already gone (as in

@@ -84,7 +84,6 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   }
 
   #onReady (): void {
-    if (this.#closing) return
     const { password, username } = this.connection
     if (password === undefined || username !== undefined) {
       this.#toReady()
@@ -118,8 +117,8 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   }
 
   #toReady (): void {
-    const previous = this.#state
-    if (previous.status === 'ready') return
+    // Only reached from a fresh connect, which follows a close that already left 'ready'.
+    const previous = this.#state as Exclude<ConnectionState, { status: 'ready' }>
     const fields = this.#fields()
     if (previous.status === 'connecting') {
       this.logger.info({ ...fields, redisState: 'ready' }, `Redis "${this.connection.name}" connected (${this.connection.display})`)

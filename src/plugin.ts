@@ -7,6 +7,7 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from './client-options.js'
 import { resolveConfig, type ConfigInput } from './config.js'
 import { AlreadyRegisteredError, InvalidSettingError } from './errors.js'
 import { buildHealthReport, type RedisHealthReport } from './health.js'
+import { healthRouteSchema } from './health-schema.js'
 import { createFailOpenStore, type FailOpenStoreClass } from './rate-limit/fail-open-store.js'
 import { resolveRateLimit, type RateLimitSettings } from './rate-limit/settings.js'
 import { createUnavailableErrorHook } from './unavailable-error.js'
@@ -101,7 +102,7 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   app.decorate('redisHealth', () => buildHealthReport(clients, secrets, store?.report))
 
   if (path !== undefined) {
-    app.get(path, async (_request, reply) => {
+    app.get(path, { schema: healthRouteSchema }, async (_request, reply) => {
       const report = await app.redisHealth()
       return reply.code(report.status === 'down' ? 503 : 200).send(report)
     })

@@ -64,6 +64,10 @@ t.test('healthRoute serves the report: 200 while up, 503 when down', async (t) =
   const down = await test.app.inject('/health/redis')
   t.equal(down.statusCode, 503)
   t.equal(down.json().status, 'down')
+  // The route's response schema keeps every field of the report.
+  t.same(Object.keys(up.json().clients.default).sort(), ['latencyMs', 'since', 'state', 'url'])
+  t.same(Object.keys(down.json().clients.default).sort(), ['error', 'failure', 'hint', 'since', 'state', 'url'])
+  t.same(Object.keys(down.json().rateLimit).sort(), ['decisionsOutsideRedis', 'failMode', 'memoryKeys', 'mode', 'since'])
   t.notOk(up.body.includes(SECRET) || down.body.includes(SECRET))
 })
 

@@ -1,10 +1,12 @@
 // Faults that strike while the app is serving: what a Redis route gets, how
 // long it waits, what the log says, and that Redis is used again afterwards.
 import t, { type Test } from 'tap'
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { buildApp, waitFor, type TestApp } from './helpers/app.js'
 import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
+import { CONNECTION_CHANNEL } from '../src/index.js'
 
 const SECRET = 'S3cret-Pa55word!'
 // A request waits at most one command timeout (500 ms); the rest is slack for a busy machine.
@@ -38,6 +40,10 @@ function states (test: TestApp): unknown[] {
 t.test('killed, then restarted empty', async (t) => {
   const server = await startRedis({ password: SECRET })
   const test = await healthyApp(t, server)
+  const events: Array<{ client: string; state: { status: string; failure?: string } }> = []
+  const onEvent = (event: unknown): void => { events.push(event as (typeof events)[number]) }
+  diagnosticsChannel.subscribe(CONNECTION_CHANNEL, onEvent)
+  t.teardown(() => { diagnosticsChannel.unsubscribe(CONNECTION_CHANNEL, onEvent) })
   await server.command('SET', 'frr:test', 'before')
 
   await server.kill()
@@ -52,6 +58,8 @@ t.test('killed, then restarted empty', async (t) => {
   t.ok(await waitFor(() => servedFromRedis(test), RECOVERY_BOUND_MS), `served from Redis again after ${Date.now() - started} ms`)
   t.same((await test.app.inject('/redis')).json(), { value: null }, 'the restarted server is empty')
   t.same(states(test), ['ready', 'down:refused', 'ready'], 'one line when lost, one when back')
+  const seen = events.map((e) => `${e.client}:${e.state.status}${e.state.failure === undefined ? '' : `:${e.state.failure}`}`)
+  t.same([...new Set(seen)], ['default:down:connection-lost', 'default:down:refused', 'default:ready'], 'diagnostics events follow every state change')
   t.match(test.connectionLogs()[1]?.msg, /was lost \(refused\)/)
   t.match(test.connectionLogs()[2]?.msg, /is back after/)
   t.notOk(test.logText().includes(SECRET))

@@ -1,22 +1,24 @@
-// A minimal app using the package by its public name, as an app would.
-// Configure Redis through the environment (see the README's table), e.g.
-//   REDIS_URL=redis://127.0.0.1:6379 REDIS_PASSWORD=... npm run example
+// Starts the example app: `npm run example` (builds the package first).
+//
+//   PORT (default 3000), HOST (default 127.0.0.1; 0.0.0.0 in a container),
+//   REDIS_URL, REDIS_PASSWORD, REDIS_CACHE_URL, REDIS_BROKER_URL, … (see .env.example)
+//
 // It starts and serves with Redis up, down, hanging or rejecting the password.
-import Fastify from 'fastify'
-import resilientRedis from 'fastify-resilient-redis'
+import { buildApp } from './app.js'
 
-const app = Fastify({ logger: true })
+const port = Number(process.env.PORT || 3000)
+const host = process.env.HOST || '127.0.0.1'
 
-await app.register(resilientRedis, { healthRoute: '/health' })
-
-app.get('/', async () => ({ hello: 'world' }))
-
-// A Redis-backed counter: 503 with Retry-After while Redis is unavailable.
-app.post('/visits', async () => ({ visits: await app.redis.incr('example:visits') }))
-
-const port = Number(process.env.PORT ?? 3000)
-await app.listen({ port, host: process.env.HOST ?? '127.0.0.1' })
+const app = await buildApp()
+await app.listen({ port, host })
+app.log.info(`API docs: http://${host.includes(':') ? `[${host}]` : host}:${app.server.address()?.port ?? port}/docs`)
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => { app.close().then(() => process.exit(0), () => process.exit(1)) })
+  process.once(signal, () => {
+    app.log.info(`${signal}: closing`)
+    app.close().then(() => process.exit(0), (error) => {
+      app.log.error({ err: error }, 'close failed')
+      process.exit(1)
+    })
+  })
 }

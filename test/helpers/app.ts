@@ -19,7 +19,17 @@ export interface TestApp {
   bootMs: number
 }
 
-export async function buildApp (options: ResilientRedisOptions, routes?: (app: FastifyInstance) => void): Promise<TestApp> {
+export interface CapturedLogs {
+  /** A stream for Fastify's `logger: { stream }`. */
+  stream: Writable
+  /** Every line so far, parsed. */
+  logs: Array<Record<string, unknown>>
+  /** Every line so far, as written. */
+  logText: () => string
+}
+
+/** Collects a pino logger's JSON lines in memory. */
+export function captureLogs (): CapturedLogs {
   const logs: Array<Record<string, unknown>> = []
   const raw: string[] = []
   const stream = new Writable({
@@ -32,6 +42,11 @@ export async function buildApp (options: ResilientRedisOptions, routes?: (app: F
       done()
     },
   })
+  return { stream, logs, logText: () => raw.join('\n') }
+}
+
+export async function buildApp (options: ResilientRedisOptions, routes?: (app: FastifyInstance) => void): Promise<TestApp> {
+  const { stream, logs, logText } = captureLogs()
   const app = Fastify({ logger: { level: 'info', stream } })
   const started = performance.now()
   await app.register(resilientRedis, { env: {}, ...options })
@@ -45,7 +60,7 @@ export async function buildApp (options: ResilientRedisOptions, routes?: (app: F
     logs,
     pluginLogs: () => logs.filter((line) => line.plugin === 'fastify-resilient-redis'),
     connectionLogs: () => logs.filter((line) => line.plugin === 'fastify-resilient-redis' && line.redisState !== undefined),
-    logText: () => raw.join('\n'),
+    logText,
     bootMs,
   }
 }

@@ -1,0 +1,50 @@
+/*
+ * The JSON schema of the health report, for the `healthRoute`: it documents
+ * the route (e.g. in @fastify/swagger) and lets Fastify serialize it fast.
+ * Keep it in step with RedisHealthReport in health.ts.
+ */
+
+const clientHealth = {
+  type: 'object',
+  required: ['state', 'url', 'since'],
+  properties: {
+    state: { type: 'string', enum: ['ready', 'connecting', 'down'] },
+    url: { type: 'string', description: 'The server, password redacted.' },
+    since: { type: 'string', format: 'date-time' },
+    latencyMs: { type: 'number', description: 'Round trip of this report\'s PING.' },
+    failure: { type: 'string', enum: ['refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls', 'other'] },
+    hint: { type: 'string', description: 'What the failure means and what to check.' },
+    error: { type: 'string', description: 'The last error, without secrets.' },
+  },
+} as const
+
+const rateLimit = {
+  type: 'object',
+  required: ['mode'],
+  properties: {
+    mode: { type: 'string', enum: ['redis', 'local', 'open', 'closed', 'disabled'], description: 'Where rate-limit decisions are made now.' },
+    since: { type: 'string', format: 'date-time' },
+    decisionsOutsideRedis: { type: 'integer' },
+    failMode: { type: 'string', enum: ['local', 'open', 'closed'] },
+    memoryKeys: { type: 'integer', description: 'Keys held by the in-process limiter.' },
+  },
+} as const
+
+export const healthReportSchema = {
+  type: 'object',
+  required: ['status', 'clients', 'rateLimit'],
+  properties: {
+    status: { type: 'string', enum: ['up', 'degraded', 'down'], description: 'up: every client ready; degraded: some; down: none.' },
+    clients: { type: 'object', additionalProperties: clientHealth },
+    rateLimit,
+  },
+} as const
+
+export const healthRouteSchema = {
+  summary: 'Redis health',
+  description: 'The state of every Redis connection (with a PING bounded by the command timeout) and where rate-limit decisions are made. 200 while any client is ready, 503 when none is.',
+  response: {
+    200: { description: 'At least one Redis client is ready.', ...healthReportSchema },
+    503: { description: 'No Redis client is ready; the app still serves what does not need Redis.', ...healthReportSchema },
+  },
+}

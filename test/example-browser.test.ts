@@ -1,0 +1,195 @@
+// The example app's docs in a real browser (headless Chromium), through every
+// kind of Redis trouble: the Swagger UI loads, lists the operations and
+// executes a request; no documented route answers 500 or hangs. The app runs
+// in-process as a user runs it (app.js imports the package by its public
+// name, i.e. dist/: npm test builds first), listening on 127.0.0.1:0, against
+// a redis-server spawned here with a password.
+//
+// Screenshots: test-artifacts/example-docs-<state>.png. With
+// UPDATE_EXAMPLE_SCREENSHOT=1 the "killed" state also rewrites the README's
+// examples/docs-app/docs-screenshot.png.
+import t, { type Test } from 'tap'
+import { mkdirSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import type { FastifyInstance } from 'fastify'
+import type { Browser } from 'playwright-core'
+import { launchChromium, openDocs, operation, recordTraffic, tryItOut } from './helpers/browser.js'
+import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
+
+const SECRET = 'S3cret-Pa55word!'
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
+const README_SCREENSHOT = fileURLToPath(new URL('../examples/docs-app/docs-screenshot.png', import.meta.url))
+// Every route answers within this, whatever Redis does (one command timeout is 500 ms).
+const ROUTE_BOUND_MS = 2000
+// Loading the UI, listing the operations, one click: generous for a busy machine.
+const UI_BOUND_MS = 15_000
+// The only 5xx a documented route may answer: the counter that needs Redis, with 503.
+const MAY_ANSWER_503 = new Set(['POST /visits'])
+
+interface ExampleModule {
+  buildApp: (opts?: { env?: Record<string, string | undefined>; logger?: unknown }) => Promise<FastifyInstance>
+}
+const { buildApp } = (await import(new URL('../examples/docs-app/app.js', import.meta.url).href)) as ExampleModule
+
+mkdirSync(ARTIFACTS, { recursive: true })
+
+let browser: Browser | undefined
+t.before(async () => { browser = await launchChromium() })
+t.teardown(async () => {
+  await browser?.close()
+  await stopAllRedis()
+})
+
+function envFor (server: RedisServer, password: string | undefined): Record<string, string> {
+  const url = (db: number): string => `redis://127.0.0.1:${server.port}/${db}`
+  return {
+    REDIS_URL: url(0),
+    REDIS_CACHE_URL: url(1),
+    REDIS_BROKER_URL: url(2),
+    ...(password === undefined ? {} : { REDIS_PASSWORD: password }),
+  }
+}
+
+/** Starts the example on 127.0.0.1:0; closed in teardown. */
+async function listen (t: Test, env: Record<string, string>): Promise<{ app: FastifyInstance; base: string }> {
+  const app = await buildApp({ env, logger: false })
+  t.teardown(() => app.close())
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  return { app, base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` }
+}
+
+interface Operation {
+  id: string
+  url: string
+  init: RequestInit
+}
+
+interface Spec {
+  paths: Record<string, Record<string, {
+    parameters?: Array<{ in: string; name: string; required?: boolean; example?: unknown }>
+    requestBody?: { content?: Record<string, { example?: unknown }> }
+  }>>
+}
+
+/** One request per operation in the spec, with the documented examples for parameters and body. */
+function requestsFrom (spec: Spec, base: string): Operation[] {
+  return Object.entries(spec.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => {
+    let url = path
+    const query = new URLSearchParams()
+    for (const param of op.parameters ?? []) {
+      const value = String(param.example ?? '1')
+      if (param.in === 'path') url = url.replace(`{${param.name}}`, encodeURIComponent(value))
+      else if (param.in === 'query' && param.required === true) query.set(param.name, value)
+    }
+    const example = op.requestBody?.content?.['application/json']?.example
+    const init: RequestInit = { method: method.toUpperCase() }
+    if (example !== undefined) {
+      init.body = JSON.stringify(example)
+      init.headers = { 'content-type': 'application/json' }
+    }
+    return { id: `${method.toUpperCase()} ${path}`, url: `${base}${url}${query.size > 0 ? `?${query}` : ''}`, init }
+  }))
+}
+
+/** Hits the docs and every documented route over HTTP: none may answer 5xx (but the allowed 503) or take longer than the bound. */
+async function everyRoute (t: Test, base: string, degraded: boolean): Promise<number> {
+  const specRes = await fetch(`${base}/docs/json`, { signal: AbortSignal.timeout(ROUTE_BOUND_MS) })
+  t.equal(specRes.status, 200, '/docs/json answers 200')
+  const operations = requestsFrom(await specRes.json() as Spec, base)
+  const targets: Operation[] = [{ id: 'GET /docs', url: `${base}/docs`, init: {} }, ...operations]
+  for (const { id, url, init } of targets) {
+    const started = performance.now()
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(ROUTE_BOUND_MS) })
+    await res.arrayBuffer()
+    const ms = Math.round(performance.now() - started)
+    const allowed = res.status < 500 || (res.status === 503 && MAY_ANSWER_503.has(id))
+    t.ok(allowed, `${id}: ${res.status} in ${ms} ms`)
+    t.ok(ms < ROUTE_BOUND_MS, `${id} within ${ROUTE_BOUND_MS} ms`)
+    if (MAY_ANSWER_503.has(id)) t.equal(res.status, degraded ? 503 : 200, `${id} ${degraded ? 'says 503: Redis unavailable' : 'served from Redis'}`)
+    if (res.status === 503) t.equal(res.headers.get('retry-after'), '1', `${id}: 503 with retry-after`)
+  }
+  return operations.length
+}
+
+/** Opens /docs, waits for the operations, executes GET /products/{id} through the UI, takes a screenshot. */
+async function throughTheUi (t: Test, state: string, base: string, operations: number, expectedCache: string): Promise<void> {
+  const context = await (browser as Browser).newContext({ viewport: { width: 1280, height: 900 } })
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  const traffic = recordTraffic(page)
+
+  const listed = await openDocs(page, `${base}/docs`, operations, UI_BOUND_MS)
+  t.same([...listed].sort(), ['GET /greeting', 'GET /health', 'GET /products/{id}', 'POST /login', 'POST /visits'], 'the UI lists every operation')
+
+  const shown = await tryItOut(operation(page, 'GET', '/products/{id}'), { id: '42' }, UI_BOUND_MS)
+  t.equal(shown.status, '200', 'the UI shows 200 for GET /products/42')
+  t.match(shown.body, `"cache": "${expectedCache}"`, `the UI shows cache: ${expectedCache}`)
+
+  await page.screenshot({ path: `${ARTIFACTS}example-docs-${state}.png`, fullPage: true, timeout: UI_BOUND_MS })
+  t.same(traffic.failed, [], 'no request of the page failed')
+  t.same(traffic.responses.filter((r) => r.status >= 500), [], 'no request of the page answered 5xx')
+  t.ok(traffic.responses.some((r) => r.url.endsWith('/docs/json') && r.status === 200), 'the UI loaded the spec')
+  t.ok(traffic.responses.some((r) => r.url.endsWith('/products/42') && r.status === 200), 'the UI sent the request')
+}
+
+/** The README's screenshot: the docs with Redis down, 1000×700 px (a 1250×875 page at 0.8 scale, so every operation shows). */
+async function readmeScreenshot (base: string, operations: number): Promise<void> {
+  const context = await (browser as Browser).newContext({ viewport: { width: 1250, height: 875 }, deviceScaleFactor: 0.8 })
+  try {
+    const page = await context.newPage()
+    await openDocs(page, `${base}/docs`, operations, UI_BOUND_MS)
+    await page.screenshot({ path: README_SCREENSHOT, timeout: UI_BOUND_MS })
+  } finally {
+    await context.close()
+  }
+}
+
+async function health (base: string): Promise<{ status: string; clients: Record<string, { failure?: string }> }> {
+  const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(ROUTE_BOUND_MS) })
+  return ((await res.json()) as { redis: { status: string; clients: Record<string, { failure?: string }> } }).redis
+}
+
+t.test('Redis healthy', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  t.teardown(() => server.kill())
+  const { base } = await listen(t, envFor(server, SECRET))
+  t.equal((await health(base)).status, 'up')
+  // The sweep requests /products/42 first (its documented example), so the UI's request is a cache hit.
+  const operations = await everyRoute(t, base, false)
+  await throughTheUi(t, 'healthy', base, operations, 'hit')
+})
+
+t.test('Redis killed while serving', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  t.teardown(() => server.kill())
+  const { base } = await listen(t, envFor(server, SECRET))
+  t.equal((await health(base)).status, 'up', 'up before the fault')
+  await server.kill()
+  const operations = await everyRoute(t, base, true)
+  t.equal((await health(base)).status, 'down')
+  await throughTheUi(t, 'killed', base, operations, 'unavailable')
+  if (process.env.UPDATE_EXAMPLE_SCREENSHOT === '1') {
+    await readmeScreenshot(base, operations)
+    t.pass(`wrote ${README_SCREENSHOT}`)
+  }
+})
+
+t.test('Redis hanging (SIGSTOP) while serving', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  t.teardown(() => server.kill())
+  const { base } = await listen(t, envFor(server, SECRET))
+  t.equal((await health(base)).status, 'up', 'up before the fault')
+  server.pause()
+  const operations = await everyRoute(t, base, true)
+  await throughTheUi(t, 'hanging', base, operations, 'unavailable')
+})
+
+t.test('Redis requires a password the app does not send', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  t.teardown(() => server.kill())
+  const { base } = await listen(t, envFor(server, undefined))
+  t.equal((await health(base)).clients.default?.failure, 'password-missing')
+  const operations = await everyRoute(t, base, true)
+  await throughTheUi(t, 'password-missing', base, operations, 'unavailable')
+})
