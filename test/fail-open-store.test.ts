@@ -162,6 +162,16 @@ t.test('a hanging server: one request waits one timeout, the next ones do not; a
   t.ok(after === 2 || after === 3, `the Redis counter went on where it was (${after})`)
 })
 
+t.test('a read that times out is decided from memory and opens the breaker', async (t) => {
+  const { server, Store } = await setup(t)
+  const store = new Store()
+  server.pause()
+  t.same(await read(store, 'k'), { current: 0, ttl: 0 }, 'read from memory after the timeout')
+  t.equal(Store.report().mode, 'local')
+  server.resume()
+  t.ok(await waitFor(() => Store.report().mode === 'redis', 3000), 'back in Redis')
+})
+
 t.test('an error about one key falls back for that request only; the breaker stays closed', async (t) => {
   const { server, Store } = await setup(t, { failureThreshold: 2 })
   const store = new Store()
