@@ -93,14 +93,16 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
     // a password accepts. A bare AUTH tells: it fails on such a server. Until
     // it answers, the connection is not ready for the app.
     const client = this.#client as Redis
-    client.call('AUTH', password).then(
-      () => { this.#toReady() },
-      (error: unknown) => {
-        if (this.#closing) return
-        this.#toDown(classifyFailure(error), error)
-        client.disconnect(true)
+    client.call('AUTH', password).then(() => undefined, (error: unknown) => ({ error })).then((failed) => {
+      // A close while the check was pending ends it either way; nothing more to report.
+      if (this.#closing) return
+      if (failed === undefined) {
+        this.#toReady()
+        return
       }
-    )
+      this.#toDown(classifyFailure(failed.error), failed.error)
+      client.disconnect(true)
+    })
   }
 
   #onError (error: unknown): void {

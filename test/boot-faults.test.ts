@@ -3,7 +3,7 @@
 // health report is not `up`, one log line names the problem, no password shows.
 import t, { type Test } from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { buildApp, type TestApp } from './helpers/app.js'
+import { buildApp, waitFor, type TestApp } from './helpers/app.js'
 import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
 import { startTcpProxy } from './helpers/tcp-proxy.js'
 import type { Env } from '../src/index.js'
@@ -114,4 +114,17 @@ t.test('healthy: ready for the first request, one "connected" line', async (t) =
   t.equal((await test.app.redisHealth()).status, 'up')
   t.same(test.connectionLogs().map((line) => line.redisState), ['ready'])
   t.notOk(test.logText().includes(SECRET))
+})
+
+t.test('a failure that changes while Redis is down is logged once more', async (t) => {
+  const port = await freePort()
+  const test = await buildApp({ env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_PASSWORD: SECRET } })
+  t.teardown(() => test.app.close())
+  const server = await startRedis({ port, password: 'another-password' })
+  t.teardown(() => server.kill())
+  t.ok(await waitFor(async () => (await test.app.redisHealth()).clients.default?.failure === 'password-wrong', 3000), 'now rejected')
+  const lines = test.connectionLogs()
+  t.same(lines.map((line) => line.redisFailure), ['refused', 'password-wrong'])
+  t.match(lines[1]?.msg, /is still unavailable \(password-wrong\)/)
+  t.notOk(test.logText().includes(SECRET) || test.logText().includes('another-password'))
 })
