@@ -2,6 +2,7 @@ import { Redis } from 'ioredis'
 import { ioredisOptions, type Timeouts } from './client-options.js'
 import type { ResolvedConnection } from './config.js'
 import { ConnectionMonitor, type Logger } from './connection-monitor.js'
+import { waitAtMost } from './wait-at-most.js'
 
 export interface ResilientClient {
   readonly client: Redis
@@ -33,12 +34,7 @@ export function createResilientClient (connection: ResolvedConnection, options: 
 
   const close = async (): Promise<void> => {
     monitor.close()
-    if (client.status === 'ready') {
-      let timer: NodeJS.Timeout | undefined
-      const timeout = new Promise<void>((resolve) => { timer = setTimeout(resolve, options.timeouts.commandTimeout).unref() })
-      await Promise.race([client.quit().catch(() => {}), timeout])
-      clearTimeout(timer)
-    }
+    if (client.status === 'ready') await waitAtMost(client.quit().catch(() => {}), options.timeouts.commandTimeout)
     // Ends any reconnect timer and a socket quit did not close.
     client.disconnect()
   }

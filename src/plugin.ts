@@ -11,6 +11,7 @@ import { healthRouteSchema } from './health-schema.js'
 import { createFailOpenStore, type FailOpenStoreClass } from './rate-limit/fail-open-store.js'
 import { resolveRateLimit, type RateLimitSettings } from './rate-limit/settings.js'
 import { createUnavailableErrorHook } from './unavailable-error.js'
+import { waitAtMost } from './wait-at-most.js'
 
 export type { FastifyRedis }
 
@@ -53,13 +54,6 @@ function healthPath (value: unknown): string | undefined {
     throw new InvalidSettingError('healthRoute option', `must be a path starting with / or false (got ${JSON.stringify(value)})`, "use a path such as '/health/redis'")
   }
   return value
-}
-
-/** Waits for `promise`, or `ms` at most; the timer never keeps the process alive. */
-async function waitAtMost (promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([promise, new Promise((resolve) => { timer = setTimeout(resolve, ms).unref() })])
-  clearTimeout(timer)
 }
 
 const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (app: FastifyInstance, options: ResilientRedisOptions) => {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { captureLogs } from './helpers/app.js'
-import { freePort, startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
+import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
 
 const SECRET = 'S3cret-Pa55word!'
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
