@@ -56,3 +56,18 @@ t.test('holds at most maxKeys keys, dropping the least recently used', async (t)
   for (let i = 0; i < 10_000; i++) limiter.increment(`flood-${i}`, rule, 40)
   t.equal(limiter.size, 3, 'a flood of distinct keys stays within the bound')
 })
+
+t.test('the newest key used again keeps its place; the others still age out in order', async (t) => {
+  const limiter = new MemoryLimiter(2)
+  limiter.increment('a', rule, 0)
+  limiter.increment('b', rule, 0)
+  limiter.increment('a', rule, 10) // a moves after b
+  limiter.increment('a', rule, 20) // a is already the newest
+  limiter.increment('c', rule, 30) // evicts b, the least recently used
+  t.same(limiter.read('a', 40).current, 3, 'a was kept, with every request counted')
+  t.same(limiter.read('b', 40), { current: 0, ttl: 0 }, 'b was dropped')
+  limiter.increment('c', rule, 50)
+  limiter.increment('d', rule, 60) // evicts a
+  t.same(limiter.read('a', 70), { current: 0, ttl: 0 })
+  t.same(limiter.read('c', 70).current, 2)
+})

@@ -3,7 +3,8 @@ import type { Logger } from '../connection-monitor.js'
 import { RedisUnavailableError } from '../errors.js'
 import { isRedisUnavailableError, RETRY_AFTER_SECONDS } from '../unavailable-error.js'
 import { Failover, type FailMode, type FailoverReport } from './failover.js'
-import { MemoryLimiter, type Count, type IncrementRule } from './memory-limiter.js'
+import { CONTINUE_EXCEEDING, EXPONENTIAL_BACKOFF, IncrementBatch, type Callback, type DecideOutside, type IncrementMany } from './increment-batch.js'
+import { MemoryLimiter, type IncrementRule } from './memory-limiter.js'
 import { readinessOf } from './readiness.js'
 import { INCREMENT_COMMAND, INCREMENT_SCRIPT, READ_COMMAND, READ_SCRIPT } from './scripts.js'
 
@@ -31,7 +32,6 @@ export interface RateLimitReport extends FailoverReport {
   memoryKeys: number
 }
 
-type Callback = (error: Error | null, result?: Count) => void
 /**
  * What @fastify/rate-limit passes to `child()` at run time: the merged
  * limiter params plus `routeInfo` (the route's options, or `{}` for a
@@ -44,7 +44,7 @@ interface ChildParams {
   nameSpace?: unknown
   routeInfo?: { method?: string | string[]; url?: string }
 }
-type ScriptCommand = (key: string, ...args: Array<string | number>) => Promise<[number, number]>
+type ReadCommand = (key: string) => Promise<[number, number]>
 
 /** A store class for @fastify/rate-limit's `store` option, with the shared state behind it. */
 export interface FailOpenStoreClass {
@@ -67,40 +67,48 @@ function unavailable (): Error {
 }
 
 /**
- * Builds a @fastify/rate-limit store that counts in Redis (one script call
- * per request) while Redis is healthy, and decides in-process, in
- * microseconds, while it is not. Register it with `skipOnError: false`.
+ * Builds a @fastify/rate-limit store that counts in Redis while Redis is
+ * healthy (one script call per tick for all the increments of that tick,
+ * each request still getting its own exact count), and decides in-process,
+ * in microseconds, while it is not. Register it with `skipOnError: false`.
  */
 export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenStoreClass {
   const { redis, failMode = 'local', cache = 5000, nameSpace = 'frr-rate-limit:', failureThreshold = 3, logger } = options
   if (typeof (redis as unknown as Record<string, unknown>)[INCREMENT_COMMAND] !== 'function') {
-    redis.defineCommand(INCREMENT_COMMAND, { numberOfKeys: 1, lua: INCREMENT_SCRIPT })
+    // No numberOfKeys: each call passes its own key count first.
+    redis.defineCommand(INCREMENT_COMMAND, { lua: INCREMENT_SCRIPT })
     redis.defineCommand(READ_COMMAND, { numberOfKeys: 1, lua: READ_SCRIPT })
   }
-  const commands = redis as unknown as Record<string, ScriptCommand>
-  const increment = commands[INCREMENT_COMMAND] as ScriptCommand
-  const readCounter = commands[READ_COMMAND] as ScriptCommand
+  const increment = (redis as unknown as Record<string, IncrementMany>)[INCREMENT_COMMAND] as IncrementMany
+  const readCounter = (redis as unknown as Record<string, ReadCommand>)[READ_COMMAND] as ReadCommand
   const memory = new MemoryLimiter(cache)
   const failover = new Failover({
     readiness: readinessOf(redis),
     failMode,
     failureThreshold,
     // A key no keyGenerator output collides with in practice.
-    probe: () => increment.call(redis, `${nameSpace}__frr_probe__`, 1000, 1, 0, 0),
+    probe: () => increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0),
     logger,
   })
+  const batch = new IncrementBatch((...args) => increment.apply(redis, args), failover)
   let limiters = 0
 
   class Store implements FailOpenStore {
     readonly #prefix: string
     readonly #continueExceeding: boolean
     readonly #exponentialBackoff: boolean
+    /** The script's mode argument for this limiter's increments. */
+    readonly #mode: number
+    readonly #decideOutside: DecideOutside = (counter, callback, timeWindow, max) => {
+      this.#incrementOutside(counter, callback, timeWindow, max)
+    }
 
     constructor (params: object = {}, prefix = nameSpace) {
       const { continueExceeding, exponentialBackoff } = params as ChildParams
       this.#prefix = prefix
       this.#continueExceeding = continueExceeding === true
       this.#exponentialBackoff = exponentialBackoff === true
+      this.#mode = (this.#continueExceeding ? CONTINUE_EXCEEDING : 0) | (this.#exponentialBackoff ? EXPONENTIAL_BACKOFF : 0)
     }
 
     static close (): void { failover.close() }
@@ -112,18 +120,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
         this.#incrementOutside(counter, callback, timeWindow, max)
         return
       }
-      increment.call(redis, counter, timeWindow, max, this.#continueExceeding ? 1 : 0, this.#exponentialBackoff ? 1 : 0).then(
-        ([current, ttl]) => {
-          failover.breaker.recordSuccess()
-          callback(null, { current, ttl })
-        },
-        (error: unknown) => {
-          // A reply about this one key (WRONGTYPE, say) is no sign of a sick Redis: decide this
-          // request outside Redis, but leave the breaker, and so every other key, alone.
-          if (isRedisUnavailableError(error)) failover.breaker.recordFailure(error)
-          this.#incrementOutside(counter, callback, timeWindow, max)
-        }
-      )
+      batch.add(counter, callback, timeWindow, max, this.#mode, this.#decideOutside)
     }
 
     read (key: string, callback: Callback, _timeWindow?: number, max?: number): void {

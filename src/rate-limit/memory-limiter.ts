@@ -25,6 +25,8 @@ export interface IncrementRule {
  */
 export class MemoryLimiter {
   readonly #windows = new Map<string, Window>()
+  /** The most recently used key, already last in #windows. */
+  #newest: string | undefined
 
   constructor (readonly maxKeys: number) {}
 
@@ -36,6 +38,7 @@ export class MemoryLimiter {
     let window = this.#windows.get(key)
     if (window === undefined || window.endsAt <= now) {
       window = { count: 1, endsAt: now + rule.timeWindow }
+      this.#touch(key, window)
     } else {
       window.count++
       if (rule.continueExceeding && window.count > rule.max) {
@@ -43,8 +46,9 @@ export class MemoryLimiter {
       } else if (rule.exponentialBackoff && window.count > rule.max) {
         window.endsAt = now + Math.min(rule.timeWindow * 2 ** (window.count - rule.max - 1), Number.MAX_SAFE_INTEGER)
       }
+      // The newest key stays where it is: one hot key (a client, a route) is the common case.
+      if (key !== this.#newest) this.#touch(key, window)
     }
-    this.#touch(key, window)
     return { current: window.count, ttl: window.endsAt - now }
   }
 
@@ -56,6 +60,7 @@ export class MemoryLimiter {
 
   /** Marks `key` most recently used (a Map iterates in insertion order) and enforces the bound. */
   #touch (key: string, window: Window): void {
+    this.#newest = key
     this.#windows.delete(key)
     this.#windows.set(key, window)
     if (this.#windows.size > this.maxKeys) {

@@ -1,0 +1,125 @@
+import { isRedisUnavailableError } from '../unavailable-error.js'
+import type { Failover } from './failover.js'
+import type { Count } from './memory-limiter.js'
+
+export type Callback = (error: Error | null, result?: Count) => void
+/** Decides one request without Redis (the store's failMode), when Redis could not count it after all. */
+export type DecideOutside = (counter: string, callback: Callback, timeWindow: number, max: number) => void
+/** The INCREMENT_MANY script on the client: count, keys, then four arguments per key. */
+export type IncrementMany = (...args: Array<string | number>) => Promise<Array<number | string>>
+
+/** Bits of the script's `mode` argument. */
+export const CONTINUE_EXCEEDING = 1
+export const EXPONENTIAL_BACKOFF = 2
+
+/** Most counters in one script call; a busier tick makes several calls. */
+export const MAX_COUNTERS_PER_CALL = 500
+
+/**
+ * Requests of one tick for one counter, counted together: `n` requests raise
+ * it by `n` in one INCRBY, and the i-th of them gets the count it would have
+ * got alone (`current - n + 1 + i`), so counting stays exact. A request with
+ * continueExceeding or exponentialBackoff is always an entry of its own: its
+ * expiry depends on its own count.
+ */
+interface Entry {
+  counter: string
+  timeWindow: number
+  max: number
+  mode: number
+  callbacks: Callback[]
+  decideOutside: DecideOutside
+}
+
+/**
+ * Counts every increment of one tick with one script call. Requests wait for
+ * the end of the tick (`setImmediate`, as ioredis auto-pipelining does), so
+ * under load a request costs bookkeeping instead of a Redis command of its own:
+ * one socket write, one reply, one ioredis command and one timer per tick.
+ * Order is kept: counters are incremented in the order their first request
+ * arrived, and a request joins an earlier entry only if nothing else for the
+ * same counter came in between.
+ */
+export class IncrementBatch {
+  #entries: Entry[] = []
+  /** The latest entry per counter in this tick: the only one a request may join. */
+  readonly #latest = new Map<string, Entry>()
+  #scheduled = false
+
+  constructor (
+    private readonly incrementMany: IncrementMany,
+    private readonly failover: Failover
+  ) {}
+
+  add (counter: string, callback: Callback, timeWindow: number, max: number, mode: number, decideOutside: DecideOutside): void {
+    const latest = this.#latest.get(counter)
+    if (mode === 0 && latest !== undefined && latest.mode === 0 && latest.timeWindow === timeWindow && latest.max === max) {
+      latest.callbacks.push(callback)
+      return
+    }
+    const entry: Entry = { counter, timeWindow, max, mode, callbacks: [callback], decideOutside }
+    this.#entries.push(entry)
+    this.#latest.set(counter, entry)
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(() => { this.#flush() })
+    }
+  }
+
+  #flush (): void {
+    this.#scheduled = false
+    const entries = this.#entries
+    this.#entries = []
+    this.#latest.clear()
+    for (let from = 0; from < entries.length; from += MAX_COUNTERS_PER_CALL) {
+      this.#send(entries.slice(from, from + MAX_COUNTERS_PER_CALL))
+    }
+  }
+
+  #send (entries: Entry[]): void {
+    // Redis may have gone in the tick these requests waited for.
+    if (!this.failover.useRedis) {
+      decideAllOutside(entries)
+      return
+    }
+    const args: Array<string | number> = [entries.length]
+    for (const entry of entries) args.push(entry.counter)
+    for (const entry of entries) args.push(entry.callbacks.length, entry.timeWindow, entry.max, entry.mode)
+    this.incrementMany(...args).then(
+      (reply) => { this.#settle(entries, reply) },
+      (error: unknown) => {
+        if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
+        decideAllOutside(entries)
+      }
+    )
+  }
+
+  #settle (entries: Entry[], reply: Array<number | string>): void {
+    const { breaker } = this.failover
+    let counted = false
+    for (let i = 0; i < entries.length; i++) {
+      const { counter, timeWindow, max, callbacks, decideOutside } = entries[i] as Entry
+      const current = reply[2 * i] as number
+      if (current === -1) {
+        // Redis refused this counter. A reply about this one key (WRONGTYPE, say) is no sign of a
+        // sick Redis: decide its requests outside Redis, and let only replies that are (OOM,
+        // READONLY…) reach the breaker.
+        const error = Object.assign(new Error(String(reply[2 * i + 1])), { name: 'ReplyError' })
+        if (isRedisUnavailableError(error)) breaker.recordFailure(error)
+        for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
+        continue
+      }
+      counted = true
+      const ttl = reply[2 * i + 1] as number
+      const first = current - callbacks.length + 1
+      for (let j = 0; j < callbacks.length; j++) (callbacks[j] as Callback)(null, { current: first + j, ttl })
+    }
+    if (counted) breaker.recordSuccess()
+  }
+}
+
+function decideAllOutside (entries: Entry[]): void {
+  for (const { counter, timeWindow, max, callbacks, decideOutside } of entries) {
+    for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
+  }
+}
