@@ -87,7 +87,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     failMode,
     failureThreshold,
     // A key no keyGenerator output collides with in practice.
-    probe: () => increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0),
+    probe: () => increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), // one counter, one rule
     logger,
   })
   const batch = new IncrementBatch((...args) => increment.apply(redis, args), failover)

@@ -5,7 +5,7 @@ import type { Count } from './memory-limiter.js'
 export type Callback = (error: Error | null, result?: Count) => void
 /** Decides one request without Redis (the store's failMode), when Redis could not count it after all. */
 export type DecideOutside = (counter: string, callback: Callback, timeWindow: number, max: number) => void
-/** The INCREMENT_MANY script on the client: count, keys, then four arguments per key. */
+/** INCREMENT_SCRIPT on the client (see scriptArguments). */
 export type IncrementMany = (...args: Array<string | number>) => Promise<Array<number | string>>
 
 /** Bits of the script's `mode` argument. */
@@ -82,10 +82,7 @@ export class IncrementBatch {
       decideAllOutside(entries)
       return
     }
-    const args: Array<string | number> = [entries.length]
-    for (const entry of entries) args.push(entry.counter)
-    for (const entry of entries) args.push(entry.callbacks.length, entry.timeWindow, entry.max, entry.mode)
-    this.incrementMany(...args).then(
+    this.incrementMany(...scriptArguments(entries)).then(
       (reply) => { this.#settle(entries, reply) },
       (error: unknown) => {
         if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
@@ -116,6 +113,33 @@ export class IncrementBatch {
     }
     if (counted) breaker.recordSuccess()
   }
+}
+
+/**
+ * INCREMENT_SCRIPT's arguments: how many counters, the counters, how many
+ * rules, each rule (window, max, mode) once, then per counter its n and rule
+ * number. A tick usually has one rule (one route's limit), so a counter costs
+ * two small arguments besides its key.
+ */
+function scriptArguments (entries: Entry[]): Array<string | number> {
+  const args: Array<string | number> = [entries.length]
+  const rules: Entry[] = []
+  const perCounter: number[] = []
+  for (const entry of entries) {
+    args.push(entry.counter)
+    let rule = rules.length - 1
+    while (rule >= 0 && !sameRule(rules[rule] as Entry, entry)) rule--
+    if (rule < 0) rule = rules.push(entry) - 1
+    perCounter.push(entry.callbacks.length, rule)
+  }
+  args.push(rules.length)
+  for (const { timeWindow, max, mode } of rules) args.push(timeWindow, max, mode)
+  for (const value of perCounter) args.push(value)
+  return args
+}
+
+function sameRule (a: Entry, b: Entry): boolean {
+  return a.timeWindow === b.timeWindow && a.max === b.max && a.mode === b.mode
 }
 
 function decideAllOutside (entries: Entry[]): void {

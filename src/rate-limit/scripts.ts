@@ -6,23 +6,31 @@
  */
 
 /**
- * Every increment of one tick in one call. KEYS: the counters; ARGV, four per
- * counter: how many requests to count (n), window (ms), max, and mode
+ * Every increment of one tick in one call. KEYS: the counters. ARGV: the
+ * number of rules R; R rules of three values each: window (ms), max, mode
  * (1 continueExceeding, 2 exponentialBackoff, 3 both; continueExceeding wins,
- * as in @fastify/rate-limit). Counters are handled in order, each exactly as
- * n requests in a row would be. Returns, flattened, { current, ttl in ms } per
- * counter (current after its last request), or { -1, error message } for a
- * counter Redis refused (a key of another type, out of memory...): the other
- * counters are still counted.
+ * as in @fastify/rate-limit); then two values per counter: how many requests
+ * to count (n) and its rule (0 to R - 1). Counters are handled in order, each
+ * exactly as n requests in a row would be. Returns, flattened,
+ * { current, ttl in ms } per counter (current after its last request), or
+ * { -1, error message } for a counter Redis refused (a key of another type,
+ * out of memory...): the other counters are still counted.
  */
 export const INCREMENT_SCRIPT = `
 local out = {}
+local windows, maxes, modes = {}, {}, {}
+local rules = tonumber(ARGV[1])
+for r = 0, rules - 1 do
+  windows[r] = tonumber(ARGV[2 + 3 * r])
+  maxes[r] = tonumber(ARGV[3 + 3 * r])
+  modes[r] = tonumber(ARGV[4 + 3 * r])
+end
+local at = 2 + 3 * rules
 for i = 1, #KEYS do
-  local at = (i - 1) * 4
-  local n = tonumber(ARGV[at + 1])
-  local window = tonumber(ARGV[at + 2])
-  local max = tonumber(ARGV[at + 3])
-  local mode = tonumber(ARGV[at + 4])
+  local n = tonumber(ARGV[at])
+  local r = tonumber(ARGV[at + 1])
+  at = at + 2
+  local window, max, mode = windows[r], maxes[r], modes[r]
   local count = redis.pcall('INCRBY', KEYS[i], n)
   local ttl
   if type(count) == 'table' then
