@@ -86,7 +86,7 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
 
   let store: FailOpenStoreClass | undefined
   if (limits.enabled) {
-    store = createFailOpenStore({ redis: main.client, failMode: limits.failMode, failureThreshold: limits.failureThreshold, cache: limits.cache, nameSpace: limits.nameSpace, logger })
+    store = createFailOpenStore({ redis: main.client, failMode: limits.failMode, failureThreshold: limits.failureThreshold, decisionTimeout: limits.decisionTimeout, cache: limits.cache, nameSpace: limits.nameSpace, logger })
     app.addHook('onClose', async () => { store?.close() })
     // skipOnError stays false: the store only fails a request in failMode 'closed', where a 503 is the point.
     await app.register(fastifyRateLimit, { ...limits.pluginOptions, store, skipOnError: false })

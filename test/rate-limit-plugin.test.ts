@@ -347,6 +347,8 @@ t.test('invalid rateLimit settings fail registration with FRR_ERR_INVALID_SETTIN
     ['cache', { cache: 0 }],
     ['failureThreshold', { failureThreshold: -1 }],
     ['failureThreshold', { failureThreshold: 1.5 }],
+    ['decisionTimeout', { decisionTimeout: 0 }],
+    ['decisionTimeout', { decisionTimeout: '100' }],
     ['nameSpace', { nameSpace: 5 }],
     ['store', { store: class {} }],
     ['redis', { redis: {} }],

@@ -118,20 +118,20 @@ t.test('Redis found hanging between a request and the end of its tick: the reque
   const store = new Store({})
   await incr(store, 'warm')
   server.pause()
-  // Timers of one duration created in one loop iteration fire together, in creation order: this
-  // one queues a request, then the read's command timeout (200 ms, as this one) opens the breaker
-  // in the same iteration, before the queued request's tick ends.
+  // The read's deadline (decisionTimeout, 100 ms) and this timer fire in one loop iteration, in
+  // the order they were created; each then waits one setImmediate. So the read's timeout opens the
+  // breaker after this timer queued a request but before that request's tick ends.
+  const reading = new Promise<Count>((resolve) => { store.read('r', (_error, result) => { resolve(result as Count) }) })
   const late = new Promise<{ count: Count; ms: number }>((resolve) => {
     setTimeout(() => {
       const started = performance.now()
       resolve(incr(store, 'k').then((count) => ({ count, ms: performance.now() - started })))
-    }, 200)
+    }, 100)
   })
-  const reading = new Promise<Count>((resolve) => { store.read('r', (_error, result) => { resolve(result as Count) }) })
   t.same(await reading, { current: 0, ttl: 0 }, 'the read timed out and was answered from memory')
   const { count, ms } = await late
   t.equal(count.current, 1, 'decided in memory')
-  t.ok(ms < 100, `without waiting for the hanging server (${Math.round(ms)} ms)`)
+  t.ok(ms < 50, `without waiting for the hanging server (${Math.round(ms)} ms)`)
   t.equal(Store.report().mode, 'local')
   server.resume()
 })

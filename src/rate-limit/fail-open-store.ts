@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from '../connection-monitor.js'
 import { RedisUnavailableError } from '../errors.js'
 import { isRedisUnavailableError, RETRY_AFTER_SECONDS } from '../unavailable-error.js'
+import { settleWithin } from './deadline.js'
 import { Failover, type FailMode, type FailoverReport } from './failover.js'
 import { CONTINUE_EXCEEDING, EXPONENTIAL_BACKOFF, IncrementBatch, type Callback, type DecideOutside, type IncrementMany } from './increment-batch.js'
 import { MemoryLimiter, type IncrementRule } from './memory-limiter.js'
@@ -23,6 +24,13 @@ export interface FailOpenStoreOptions {
   nameSpace?: string
   /** Consecutive failed commands that open the breaker (a timeout opens it at once). @default 3 */
   failureThreshold?: number
+  /**
+   * Longest a request waits for Redis to count it, in ms. Past it the request
+   * is decided as if Redis were down (failMode) and the breaker opens, as on
+   * a command timeout; the background probe closes it once Redis answers.
+   * @default 100
+   */
+  decisionTimeout?: number
   /** Receives one line per mode change. */
   logger?: Logger
 }
@@ -73,7 +81,7 @@ function unavailable (): Error {
  * in microseconds, while it is not. Register it with `skipOnError: false`.
  */
 export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenStoreClass {
-  const { redis, failMode = 'local', cache = 5000, nameSpace = 'frr-rate-limit:', failureThreshold = 3, logger } = options
+  const { redis, failMode = 'local', cache = 5000, nameSpace = 'frr-rate-limit:', failureThreshold = 3, decisionTimeout = 100, logger } = options
   if (typeof (redis as unknown as Record<string, unknown>)[INCREMENT_COMMAND] !== 'function') {
     // No numberOfKeys: each call passes its own key count first.
     redis.defineCommand(INCREMENT_COMMAND, { lua: INCREMENT_SCRIPT })
@@ -90,7 +98,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     probe: () => increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), // one counter, one rule
     logger,
   })
-  const batch = new IncrementBatch((...args) => increment.apply(redis, args), failover)
+  const batch = new IncrementBatch((...args) => increment.apply(redis, args), failover, decisionTimeout)
   let limiters = 0
 
   class Store implements FailOpenStore {
@@ -129,12 +137,12 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
         this.#readOutside(counter, callback, max)
         return
       }
-      readCounter.call(redis, counter).then(
+      settleWithin(readCounter.call(redis, counter), decisionTimeout,
         ([current, ttl]) => {
           failover.breaker.recordSuccess()
           callback(null, { current, ttl })
         },
-        (error: unknown) => {
+        (error) => {
           if (isRedisUnavailableError(error)) failover.breaker.recordFailure(error)
           this.#readOutside(counter, callback, max)
         }

@@ -1,4 +1,5 @@
 import { isRedisUnavailableError } from '../unavailable-error.js'
+import { settleWithin } from './deadline.js'
 import type { Failover } from './failover.js'
 import type { Count } from './memory-limiter.js'
 
@@ -48,7 +49,9 @@ export class IncrementBatch {
 
   constructor (
     private readonly incrementMany: IncrementMany,
-    private readonly failover: Failover
+    private readonly failover: Failover,
+    /** Longest a tick's requests wait for Redis before they are decided without it. */
+    private readonly decisionTimeout: number
   ) {}
 
   add (counter: string, callback: Callback, timeWindow: number, max: number, mode: number, decideOutside: DecideOutside): void {
@@ -82,9 +85,9 @@ export class IncrementBatch {
       decideAllOutside(entries)
       return
     }
-    this.incrementMany(...scriptArguments(entries)).then(
+    settleWithin(this.incrementMany(...scriptArguments(entries)), this.decisionTimeout,
       (reply) => { this.#settle(entries, reply) },
-      (error: unknown) => {
+      (error) => {
         if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
         decideAllOutside(entries)
       }

@@ -16,6 +16,12 @@ export interface RateLimitSettings extends Omit<RateLimitPluginOptions, 'store' 
   failMode?: FailMode
   /** Consecutive failed Redis calls that switch to `failMode` (a timeout switches at once). @default 3 */
   failureThreshold?: number
+  /**
+   * Longest a request waits for Redis to count it (ms); past it, it is decided
+   * as if Redis were down and the breaker opens. Raise it only for a Redis
+   * whose round trip nears it. @default 100
+   */
+  decisionTimeout?: number
   /** Most keys the memory limiter holds (LRU). @default 5000 */
   cache?: number
   /** Prefix of the Redis keys. @default 'frr-rate-limit:' */
@@ -24,7 +30,7 @@ export interface RateLimitSettings extends Omit<RateLimitPluginOptions, 'store' 
 
 export type ResolvedRateLimit =
   | { enabled: false; reason: 'option' | 'DISABLE_THROTTLING' }
-  | { enabled: true; failMode: FailMode; failureThreshold: number; cache: number; nameSpace: string; pluginOptions: Omit<RateLimitSettings, 'failMode' | 'failureThreshold' | 'cache' | 'nameSpace'> }
+  | { enabled: true; failMode: FailMode; failureThreshold: number; decisionTimeout: number; cache: number; nameSpace: string; pluginOptions: Omit<RateLimitSettings, 'failMode' | 'failureThreshold' | 'decisionTimeout' | 'cache' | 'nameSpace'> }
 
 const FAIL_MODES: readonly FailMode[] = ['local', 'open', 'closed']
 
@@ -44,7 +50,7 @@ export function resolveRateLimit (settings: RateLimitSettings | false | undefine
   if (settings !== undefined && (typeof settings !== 'object' || settings === null || Array.isArray(settings))) {
     throw new InvalidSettingError('rateLimit option', 'must be false or an object of @fastify/rate-limit options', 'pass false to turn rate limiting off, or e.g. { max: 100, timeWindow: 60000 }')
   }
-  const { failMode = 'local', failureThreshold, cache, nameSpace = 'frr-rate-limit:', ...pluginOptions } = settings ?? {}
+  const { failMode = 'local', failureThreshold, decisionTimeout, cache, nameSpace = 'frr-rate-limit:', ...pluginOptions } = settings ?? {}
   for (const owned of ['store', 'redis'] as const) {
     if (owned in pluginOptions) {
       throw new InvalidSettingError(`rateLimit.${owned} option`, 'is supplied by this plugin', 'leave it out, or register @fastify/rate-limit yourself with createFailOpenStore()')
@@ -60,6 +66,7 @@ export function resolveRateLimit (settings: RateLimitSettings | false | undefine
     enabled: true,
     failMode,
     failureThreshold: positiveInteger(failureThreshold, 'rateLimit.failureThreshold option', 3),
+    decisionTimeout: positiveInteger(decisionTimeout, 'rateLimit.decisionTimeout option', 100),
     cache: positiveInteger(cache, 'rateLimit.cache option', 5000),
     nameSpace,
     pluginOptions,
