@@ -1,6 +1,6 @@
 // Rate limiting under every Redis fault, in every failMode, with bounded load:
-// what requests get (no 5xx unless failMode 'closed'), how long they wait (one
-// command timeout at most, and only before the breaker opens), what the
+// what requests get (no 5xx unless failMode 'closed'), how long they wait
+// (decisionTimeout at most, and only before the breaker opens), what the
 // headers say (the count of whichever limiter decided), how fast counting
 // returns to Redis, one log line per mode change, and no password anywhere.
 import t, { type Test } from 'tap'
@@ -18,14 +18,15 @@ const OTHER_SECRET = 'Rl-Rotated-S3cret-p2Qn!'
 const MAX = 50
 const REQUESTS = 2000
 const CONCURRENCY = 50
-// One command timeout (500 ms) plus generous slack for a noisy 2-core machine.
-const REQUEST_BOUND_MS = 1500
+// The rate limit's decisionTimeout (100 ms) plus generous slack for a noisy 2-core machine,
+// still below the client's 500 ms command timeout: a request that waited that out fails this.
+const REQUEST_BOUND_MS = 450
 // Once the breaker is open (well within the first 200 requests) a decision takes microseconds;
 // the bound covers 50 requests in flight on a busy machine.
 const FAST_AFTER = 200
 const FAST_P99_MS = 50
-// Slower than this means the request waited on Redis (a command timeout is 500 ms).
-const WAITED_MS = 250
+// Slower than this means the request waited on Redis (decisionTimeout is 100 ms).
+const WAITED_MS = 80
 // Counting returns to Redis within about a second of Redis answering; slack for a busy machine.
 const RECOVERY_BOUND_MS = 3000
 
@@ -75,7 +76,7 @@ function load (test: TestApp, key: string, total = REQUESTS, stop?: () => boolea
 function assertOutageLoad (t: Test, failMode: FailMode, result: LoadResult): void {
   const summary = describeLoad(result, FAST_AFTER)
   t.comment(`${failMode}: ${summary}`)
-  t.ok(result.maxMs() < REQUEST_BOUND_MS, `no request waited more than one command timeout (+ slack): ${summary}`)
+  t.ok(result.maxMs() < REQUEST_BOUND_MS, `no request waited more than decisionTimeout (+ slack): ${summary}`)
   t.ok(result.percentileMs(99, FAST_AFTER) < FAST_P99_MS, `fast once the breaker is open: ${summary}`)
   const waited = result.samples.filter((s) => s.ms > WAITED_MS)
   t.ok(waited.length <= CONCURRENCY && waited.every((s) => s.index < FAST_AFTER), `only requests in flight before the breaker opened waited on Redis (${waited.length}, indices ${waited.map((s) => s.index).join(',')})`)
@@ -311,7 +312,7 @@ for (const failMode of ['local', 'open', 'closed'] as const) {
     const summary = describeLoad(result, FAST_AFTER)
     t.comment(`flapping ${failMode}: ${summary}`)
     t.ok(result.samples.length > 200, `load ran during the flapping: ${summary}`)
-    t.ok(result.maxMs() < REQUEST_BOUND_MS, `no request waited more than one command timeout (+ slack): ${summary}`)
+    t.ok(result.maxMs() < REQUEST_BOUND_MS, `no request waited more than decisionTimeout (+ slack): ${summary}`)
     t.equal(result.count(500), 0, 'never a 500')
     if (failMode === 'closed') {
       t.equal(result.count(200) + result.count(429) + result.count(503), result.samples.length, 'only 200, 429 and 503')
