@@ -349,6 +349,7 @@ t.test('invalid rateLimit settings fail registration with FRR_ERR_INVALID_SETTIN
     ['failureThreshold', { failureThreshold: 1.5 }],
     ['decisionTimeout', { decisionTimeout: 0 }],
     ['decisionTimeout', { decisionTimeout: '100' }],
+    ['decisionTimeout', { decisionTimeout: 60_001 }],
     ['nameSpace', { nameSpace: 5 }],
     ['store', { store: class {} }],
     ['redis', { redis: {} }],

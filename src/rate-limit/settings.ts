@@ -34,10 +34,11 @@ export type ResolvedRateLimit =
 
 const FAIL_MODES: readonly FailMode[] = ['local', 'open', 'closed']
 
-function positiveInteger (value: unknown, setting: string, fallback: number): number {
+function positiveInteger (value: unknown, setting: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidSettingError(setting, `must be a whole number from 1 (got ${String(value)})`, `leave it out for the default (${fallback})`)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? 'from 1' : `from 1 to ${max}`
+    throw new InvalidSettingError(setting, `must be a whole number ${range} (got ${String(value)})`, `leave it out for the default (${fallback})`)
   }
   return value
 }
@@ -66,7 +67,8 @@ export function resolveRateLimit (settings: RateLimitSettings | false | undefine
     enabled: true,
     failMode,
     failureThreshold: positiveInteger(failureThreshold, 'rateLimit.failureThreshold option', 3),
-    decisionTimeout: positiveInteger(decisionTimeout, 'rateLimit.decisionTimeout option', 100),
+    // In ms, bounded like the other timeouts (a timer past 2^31 - 1 ms would fire at once).
+    decisionTimeout: positiveInteger(decisionTimeout, 'rateLimit.decisionTimeout option', 100, 60_000),
     cache: positiveInteger(cache, 'rateLimit.cache option', 5000),
     nameSpace,
     pluginOptions,
