@@ -237,3 +237,20 @@ t.test('an event loop blocked past decisionTimeout while Redis answered: the ans
   t.equal(Store.report().mode, 'redis', 'the app\'s own stall is not taken for a hanging Redis')
   t.equal(Store.report().decisionsOutsideRedis, 0)
 })
+
+t.test('bad options: a coded error that names the setting, before anything is defined on the client', async (t) => {
+  const redis = new Redis({ lazyConnect: true })
+  const cases: Array<[string, Partial<FailOpenStoreOptions>]> = [
+    ['createFailOpenStore failMode option', { failMode: 'sometimes' as FailOpenStoreOptions['failMode'] }],
+    ['createFailOpenStore decisionTimeout option', { decisionTimeout: 0 }],
+    ['createFailOpenStore decisionTimeout option', { decisionTimeout: 2 ** 31 }],
+    ['createFailOpenStore cache option', { cache: 1.5 }],
+    ['createFailOpenStore failureThreshold option', { failureThreshold: -1 }],
+    ['createFailOpenStore nameSpace option', { nameSpace: 5 as unknown as string }],
+  ]
+  for (const [setting, options] of cases) {
+    t.throws(() => createFailOpenStore({ redis, ...options }), { code: 'FRR_ERR_INVALID_SETTING', message: new RegExp(`^${setting} `) }, JSON.stringify(options))
+  }
+  t.equal(typeof (redis as unknown as Record<string, unknown>).frrRateLimitIncrementMany, 'undefined', 'no script was defined')
+  t.equal(redis.status, 'wait', 'the client was not touched')
+})

@@ -7,6 +7,7 @@ import { Failover, type FailMode, type FailoverReport } from './failover.js'
 import { CONTINUE_EXCEEDING, EXPONENTIAL_BACKOFF, IncrementBatch, type Callback, type DecideOutside, type IncrementMany } from './increment-batch.js'
 import { MemoryLimiter, type IncrementRule } from './memory-limiter.js'
 import { readinessOf } from './readiness.js'
+import { resolveStoreSettings } from './settings.js'
 import { INCREMENT_COMMAND, INCREMENT_SCRIPT, READ_COMMAND, READ_SCRIPT } from './scripts.js'
 
 export interface FailOpenStoreOptions {
@@ -81,7 +82,8 @@ function unavailable (): Error {
  * in microseconds, while it is not. Register it with `skipOnError: false`.
  */
 export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenStoreClass {
-  const { redis, failMode = 'local', cache = 5000, nameSpace = 'frr-rate-limit:', failureThreshold = 3, decisionTimeout = 100, logger } = options
+  const { redis, logger } = options
+  const { failMode, cache, nameSpace, failureThreshold, decisionTimeout } = resolveStoreSettings(options, 'createFailOpenStore ')
   if (typeof (redis as unknown as Record<string, unknown>)[INCREMENT_COMMAND] !== 'function') {
     // No numberOfKeys: each call passes its own key count first.
     redis.defineCommand(INCREMENT_COMMAND, { lua: INCREMENT_SCRIPT })

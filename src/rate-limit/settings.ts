@@ -30,7 +30,7 @@ export interface RateLimitSettings extends Omit<RateLimitPluginOptions, 'store' 
 
 export type ResolvedRateLimit =
   | { enabled: false; reason: 'option' | 'DISABLE_THROTTLING' }
-  | { enabled: true; failMode: FailMode; failureThreshold: number; decisionTimeout: number; cache: number; nameSpace: string; pluginOptions: Omit<RateLimitSettings, 'failMode' | 'failureThreshold' | 'decisionTimeout' | 'cache' | 'nameSpace'> }
+  | ({ enabled: true; pluginOptions: Omit<RateLimitSettings, keyof StoreSettings> } & StoreSettings)
 
 const FAIL_MODES: readonly FailMode[] = ['local', 'open', 'closed']
 
@@ -43,6 +43,38 @@ function positiveInteger (value: unknown, setting: string, fallback: number, max
   return value
 }
 
+/** The fail-open store's own settings, validated, defaults filled in. */
+export interface StoreSettings {
+  failMode: FailMode
+  failureThreshold: number
+  decisionTimeout: number
+  cache: number
+  nameSpace: string
+}
+
+/**
+ * Validates the store's settings, wherever they were given: `owner` prefixes
+ * each setting's name in the error (`rateLimit.` for the plugin's option,
+ * `createFailOpenStore ` for the store on its own).
+ */
+export function resolveStoreSettings (settings: { [K in keyof StoreSettings]?: unknown }, owner: string): StoreSettings {
+  const { failMode = 'local', failureThreshold, decisionTimeout, cache, nameSpace = 'frr-rate-limit:' } = settings
+  if (!FAIL_MODES.includes(failMode as FailMode)) {
+    throw new InvalidSettingError(`${owner}failMode option`, `must be 'local', 'open' or 'closed' (got ${JSON.stringify(failMode)})`, "leave it out for 'local'")
+  }
+  if (typeof nameSpace !== 'string') {
+    throw new InvalidSettingError(`${owner}nameSpace option`, `must be a string (got ${typeof nameSpace})`, "leave it out for 'frr-rate-limit:'")
+  }
+  return {
+    failMode: failMode as FailMode,
+    failureThreshold: positiveInteger(failureThreshold, `${owner}failureThreshold option`, 3),
+    // In ms, bounded like the other timeouts (a timer past 2^31 - 1 ms would fire at once).
+    decisionTimeout: positiveInteger(decisionTimeout, `${owner}decisionTimeout option`, 100, 60_000),
+    cache: positiveInteger(cache, `${owner}cache option`, 5000),
+    nameSpace,
+  }
+}
+
 /** Validates the `rateLimit` option (and DISABLE_THROTTLING) before anything connects. */
 export function resolveRateLimit (settings: RateLimitSettings | false | undefined, env: Record<string, string | undefined>): ResolvedRateLimit {
   if (settings === false) return { enabled: false, reason: 'option' }
@@ -51,26 +83,15 @@ export function resolveRateLimit (settings: RateLimitSettings | false | undefine
   if (settings !== undefined && (typeof settings !== 'object' || settings === null || Array.isArray(settings))) {
     throw new InvalidSettingError('rateLimit option', 'must be false or an object of @fastify/rate-limit options', 'pass false to turn rate limiting off, or e.g. { max: 100, timeWindow: 60000 }')
   }
-  const { failMode = 'local', failureThreshold, decisionTimeout, cache, nameSpace = 'frr-rate-limit:', ...pluginOptions } = settings ?? {}
+  const { failMode, failureThreshold, decisionTimeout, cache, nameSpace, ...pluginOptions } = settings ?? {}
   for (const owned of ['store', 'redis'] as const) {
     if (owned in pluginOptions) {
       throw new InvalidSettingError(`rateLimit.${owned} option`, 'is supplied by this plugin', 'leave it out, or register @fastify/rate-limit yourself with createFailOpenStore()')
     }
   }
-  if (!FAIL_MODES.includes(failMode)) {
-    throw new InvalidSettingError('rateLimit.failMode option', `must be 'local', 'open' or 'closed' (got ${JSON.stringify(failMode)})`, "leave it out for 'local'")
-  }
-  if (typeof nameSpace !== 'string') {
-    throw new InvalidSettingError('rateLimit.nameSpace option', `must be a string (got ${typeof nameSpace})`, "leave it out for 'frr-rate-limit:'")
-  }
   return {
     enabled: true,
-    failMode,
-    failureThreshold: positiveInteger(failureThreshold, 'rateLimit.failureThreshold option', 3),
-    // In ms, bounded like the other timeouts (a timer past 2^31 - 1 ms would fire at once).
-    decisionTimeout: positiveInteger(decisionTimeout, 'rateLimit.decisionTimeout option', 100, 60_000),
-    cache: positiveInteger(cache, 'rateLimit.cache option', 5000),
-    nameSpace,
+    ...resolveStoreSettings({ failMode, failureThreshold, decisionTimeout, cache, nameSpace }, 'rateLimit.'),
     pluginOptions,
   }
 }
