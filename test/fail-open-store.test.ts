@@ -5,6 +5,7 @@ import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitFor } from './helpers/app.js'
 import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
+import { startTcpProxy } from './helpers/tcp-proxy.js'
 import { createFailOpenStore, type FailOpenStore, type FailOpenStoreOptions } from '../src/index.js'
 
 const SECRET = 'S3cret-Pa55word!'
@@ -253,4 +254,29 @@ t.test('bad options: a coded error that names the setting, before anything is de
   }
   t.equal(typeof (redis as unknown as Record<string, unknown>).frrRateLimitIncrementMany, 'undefined', 'no script was defined')
   t.equal(redis.status, 'wait', 'the client was not touched')
+})
+
+t.test('Redis slower than decisionTimeout: decided locally, and it stays so (one switch, no flapping) until Redis is fast again', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port })
+  // The command timeout is well above the replies' delay: only decisionTimeout stands between.
+  const redis = new Redis({ port: proxy.port, host: '127.0.0.1', password: SECRET, commandTimeout: 2000, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
+  redis.on('error', () => {})
+  await new Promise((resolve) => redis.once('ready', resolve))
+  const lines: string[] = []
+  const logger = { info: (_: object, msg: string) => { lines.push(msg) }, warn: (_: object, msg: string) => { lines.push(msg) }, error: (_: object, msg: string) => { lines.push(msg) } }
+  const Store = createFailOpenStore({ redis, decisionTimeout: 100, logger })
+  t.teardown(async () => { Store.close(); redis.disconnect(); await proxy.close(); await server.kill() })
+  const store = new Store()
+  t.equal((await incr(store, 'k')).current, 1)
+  proxy.delayReplies(300)
+  t.equal((await incr(store, 'k')).current, 1, 'decided in memory after decisionTimeout')
+  t.equal(Store.report().mode, 'local')
+  await sleep(1500) // several probes, each answered after 300 ms
+  t.equal(Store.report().mode, 'local', 'the probes, held to decisionTimeout too, did not let the slow Redis back in')
+  t.equal(lines.length, 1, `one switch: ${lines.join(' | ')}`)
+  t.match(lines[0], /switched to counting in local memory.*\(hanging\)/)
+  proxy.delayReplies(0)
+  t.ok(await waitFor(() => Store.report().mode === 'redis', 3000), 'back in Redis once it answers in time')
+  t.equal(lines.length, 2, `and one switch back: ${lines.join(' | ')}`)
 })

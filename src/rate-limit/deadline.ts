@@ -32,3 +32,8 @@ export function settleWithin<T> (promise: Promise<T>, ms: number, onValue: (valu
     }
   )
 }
+
+/** `promise`, or a rejection with the same timeout error after `ms` if it has not settled by then. */
+export function withinDeadline<T> (promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => { settleWithin(promise, ms, resolve, reject) })
+}

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from '../connection-monitor.js'
 import { RedisUnavailableError } from '../errors.js'
 import { isRedisUnavailableError, RETRY_AFTER_SECONDS } from '../unavailable-error.js'
-import { settleWithin } from './deadline.js'
+import { settleWithin, withinDeadline } from './deadline.js'
 import { Failover, type FailMode, type FailoverReport } from './failover.js'
 import { CONTINUE_EXCEEDING, EXPONENTIAL_BACKOFF, IncrementBatch, type Callback, type DecideOutside, type IncrementMany } from './increment-batch.js'
 import { MemoryLimiter, type IncrementRule } from './memory-limiter.js'
@@ -96,8 +96,10 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     readiness: readinessOf(redis),
     failMode,
     failureThreshold,
-    // A key no keyGenerator output collides with in practice.
-    probe: () => increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), // one counter, one rule
+    // A key no keyGenerator output collides with in practice; one counter, one rule. Held to
+    // decisionTimeout like a request: a Redis slower than that stays out of the way, instead of
+    // being let back in by each probe and thrown out by the next request.
+    probe: () => withinDeadline(increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), decisionTimeout),
     logger,
   })
   const batch = new IncrementBatch((...args) => increment.apply(redis, args), failover, decisionTimeout)

@@ -14,6 +14,8 @@ export interface TcpProxy {
   unstall(): void
   /** Reset (RST) every current client and upstream socket. */
   dropAll(): void
+  /** Holds every reply (upstream to client) this long before passing it on, in order; 0 ends it. */
+  delayReplies(ms: number): void
   readonly connections: number
   close(): Promise<void>
 }
@@ -34,6 +36,27 @@ export interface TcpProxyOptions {
 
 export function startTcpProxy(target: { host: string; port: number }, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   let stalled = false
+  let replyDelayMs = 0
+  // Delayed replies, in arrival order: one timer releases whatever is due, so order holds
+  // even when the delay changes.
+  const held: Array<{ at: number; to: net.Socket; chunk: Buffer }> = []
+  let release: NodeJS.Timeout | undefined
+  const releaseDue = (): void => {
+    release = undefined
+    const now = performance.now()
+    while (held.length > 0 && (held[0] as { at: number }).at <= now) {
+      const { to, chunk } = held.shift() as { to: net.Socket; chunk: Buffer }
+      if (!to.destroyed) to.write(chunk)
+    }
+    if (held.length > 0) release = setTimeout(releaseDue, (held[0] as { at: number }).at - now)
+  }
+  const reply = (to: net.Socket, chunk: Buffer): boolean => {
+    if (replyDelayMs === 0 && held.length === 0) return true
+    const last = held.length > 0 ? (held[held.length - 1] as { at: number }).at : 0
+    held.push({ at: Math.max(performance.now() + replyDelayMs, last), to, chunk })
+    if (release === undefined) release = setTimeout(releaseDue, replyDelayMs)
+    return false
+  }
   const clients = new Set<net.Socket>()
   const sockets = new Set<net.Socket>() // clients and upstreams, for dropAll/close
 
@@ -57,7 +80,7 @@ export function startTcpProxy(target: { host: string; port: number }, options: T
     sockets.add(upstream)
     client.on('close', () => clients.delete(client))
     link(client, upstream, options.forward)
-    link(upstream, client)
+    link(upstream, client, (chunk) => reply(client, chunk))
     if (stalled) {
       client.pause()
       upstream.pause()
@@ -89,10 +112,14 @@ export function startTcpProxy(target: { host: string; port: number }, options: T
         dropAll() {
           for (const s of sockets) reset(s)
         },
+        delayReplies(ms: number) {
+          replyDelayMs = ms
+        },
         get connections() {
           return clients.size
         },
         close() {
+          clearTimeout(release)
           return new Promise<void>((res) => {
             server.close(() => res())
             for (const s of sockets) s.destroy()
