@@ -211,6 +211,27 @@ t.test('tcp proxy: forward, stall, unstall, dropAll, close', async (t) => {
   t.equal(await connectResult(proxy.port), 'ECONNREFUSED')
 })
 
+t.test('tcp proxy: delayReplies holds replies, in order, also when the delay changes', async (t) => {
+  const srv = await startRedis()
+  t.teardown(() => srv.kill())
+  const proxy = await startTcpProxy({ host: srv.host, port: srv.port })
+  t.teardown(() => proxy.close())
+  const a = openRaw(proxy.port)
+  await a.connected
+  proxy.delayReplies(200)
+  const started = performance.now()
+  a.send('ECHO', 'first')
+  t.equal(await a.reply(100), null, 'nothing before the delay')
+  proxy.delayReplies(0)
+  a.send('ECHO', 'second') // not delayed itself, but must not overtake the first
+  let replies = (await a.reply(1000)) ?? ''
+  t.ok(performance.now() - started >= 190, 'the first reply waited the delay')
+  if (!replies.includes('second')) replies += (await a.reply(1000)) ?? ''
+  t.equal(replies, '$5\r\nfirst\r\n$6\r\nsecond\r\n', 'both, in order: the second was held behind the first')
+  a.send('PING')
+  t.equal(await a.reply(1000), '+PONG\r\n', 'no delay once it is 0')
+})
+
 t.test('proxy closes the client when upstream is down', async (t) => {
   const proxy = await startTcpProxy({ host: '127.0.0.1', port: await freePort() })
   t.teardown(() => proxy.close())
