@@ -54,6 +54,8 @@ interface ChildParams {
   routeInfo?: { method?: string | string[]; url?: string }
 }
 type ReadCommand = (key: string) => Promise<[number, number]>
+/** The increment script as ioredis defines it: numkeys, keys, then arguments. */
+type IncrementCommand = (...args: Array<string | number>) => ReturnType<IncrementMany>
 
 /** A store class for @fastify/rate-limit's `store` option, with the shared state behind it. */
 export interface FailOpenStoreClass {
@@ -89,7 +91,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     redis.defineCommand(INCREMENT_COMMAND, { lua: INCREMENT_SCRIPT })
     redis.defineCommand(READ_COMMAND, { numberOfKeys: 1, lua: READ_SCRIPT })
   }
-  const increment = (redis as unknown as Record<string, IncrementMany>)[INCREMENT_COMMAND] as IncrementMany
+  const increment = (redis as unknown as Record<string, IncrementCommand>)[INCREMENT_COMMAND] as IncrementCommand
   const readCounter = (redis as unknown as Record<string, ReadCommand>)[READ_COMMAND] as ReadCommand
   const memory = new MemoryLimiter(cache)
   const failover = new Failover({
@@ -102,7 +104,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     probe: () => withinDeadline(increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), decisionTimeout),
     logger,
   })
-  const batch = new IncrementBatch((...args) => increment.apply(redis, args), failover, decisionTimeout)
+  const batch = new IncrementBatch((args) => increment.apply(redis, args), failover, decisionTimeout)
   let limiters = 0
 
   class Store implements FailOpenStore {

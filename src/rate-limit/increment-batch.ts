@@ -6,8 +6,8 @@ import type { Count } from './memory-limiter.js'
 export type Callback = (error: Error | null, result?: Count) => void
 /** Decides one request without Redis (the store's failMode), when Redis could not count it after all. */
 export type DecideOutside = (counter: string, callback: Callback, timeWindow: number, max: number) => void
-/** INCREMENT_SCRIPT on the client (see scriptArguments). */
-export type IncrementMany = (...args: Array<string | number>) => Promise<Array<number | string>>
+/** Calls INCREMENT_SCRIPT on the client with these arguments (see scriptArguments). */
+export type IncrementMany = (args: Array<string | number>) => Promise<Array<number | string>>
 
 /** Bits of the script's `mode` argument. */
 export const CONTINUE_EXCEEDING = 1
@@ -74,6 +74,10 @@ export class IncrementBatch {
     const entries = this.#entries
     this.#entries = []
     this.#latest.clear()
+    if (entries.length <= MAX_COUNTERS_PER_CALL) {
+      this.#send(entries)
+      return
+    }
     for (let from = 0; from < entries.length; from += MAX_COUNTERS_PER_CALL) {
       this.#send(entries.slice(from, from + MAX_COUNTERS_PER_CALL))
     }
@@ -85,7 +89,7 @@ export class IncrementBatch {
       decideAllOutside(entries)
       return
     }
-    settleWithin(this.incrementMany(...scriptArguments(entries)), this.decisionTimeout,
+    settleWithin(this.incrementMany(scriptArguments(entries)), this.decisionTimeout,
       (reply) => { this.#settle(entries, reply) },
       (error) => {
         if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
