@@ -4,37 +4,16 @@ import t, { type Test } from 'tap'
 import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { waitFor } from './helpers/app.js'
-import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
-import { startTcpProxy } from './helpers/tcp-proxy.js'
-import { createFailOpenStore, type FailOpenStore, type FailOpenStoreOptions } from '../src/index.js'
+import { stopAllRedis } from './helpers/redis-server.js'
+import { incr, read, startStore, type StoreSetup } from './helpers/store.js'
+import { createFailOpenStore, type FailOpenStoreOptions } from '../src/index.js'
 
 const SECRET = 'S3cret-Pa55word!'
 
 t.teardown(stopAllRedis)
 
-interface Count { current: number; ttl: number }
-
-function incr (store: FailOpenStore, key: string, timeWindow = 10_000, max = 3): Promise<Count> {
-  return new Promise((resolve, reject) => {
-    store.incr(key, (error, result) => { error === null ? resolve(result as Count) : reject(error) }, timeWindow, max)
-  })
-}
-
-function read (store: FailOpenStore, key: string): Promise<Count> {
-  return new Promise((resolve, reject) => {
-    store.read(key, (error, result) => { error === null ? resolve(result as Count) : reject(error) }, 10_000, 3)
-  })
-}
-
-async function setup (t: Test, options: Partial<FailOpenStoreOptions> = {}): Promise<{ server: RedisServer; redis: Redis; Store: ReturnType<typeof createFailOpenStore> }> {
-  const server = await startRedis({ password: SECRET })
-  // A plain client, as an app would make it; short timeouts so a hang is noticed quickly.
-  const redis = new Redis({ port: server.port, host: '127.0.0.1', password: SECRET, commandTimeout: 200, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
-  redis.on('error', () => {})
-  await new Promise((resolve) => redis.once('ready', resolve))
-  const Store = createFailOpenStore({ redis, ...options })
-  t.teardown(async () => { Store.close(); redis.disconnect(); await server.kill() })
-  return { server, redis, Store }
+function setup (t: Test, store: Partial<FailOpenStoreOptions> = {}): Promise<StoreSetup> {
+  return startStore(t, { password: SECRET, store })
 }
 
 t.test('counts in Redis with the window as TTL, and reads without counting', async (t) => {
@@ -207,12 +186,7 @@ t.test('stores share the scripts defined on one client', async (t) => {
 })
 
 t.test('a client without a command timeout (ioredis default): a hanging server still costs a request at most decisionTimeout', async (t) => {
-  const server = await startRedis({ password: SECRET })
-  const redis = new Redis({ port: server.port, host: '127.0.0.1', password: SECRET, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
-  redis.on('error', () => {})
-  await new Promise((resolve) => redis.once('ready', resolve))
-  const Store = createFailOpenStore({ redis, decisionTimeout: 150 })
-  t.teardown(async () => { Store.close(); redis.disconnect(); await server.kill() })
+  const { server, Store } = await startStore(t, { password: SECRET, store: { decisionTimeout: 150 }, client: { commandTimeout: undefined, enableOfflineQueue: true } })
   const store = new Store()
   await incr(store, 'k')
   server.pause()
@@ -257,26 +231,20 @@ t.test('bad options: a coded error that names the setting, before anything is de
 })
 
 t.test('Redis slower than decisionTimeout: decided locally, and it stays so (one switch, no flapping) until Redis is fast again', async (t) => {
-  const server = await startRedis({ password: SECRET })
-  const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port })
-  // The command timeout is well above the replies' delay: only decisionTimeout stands between.
-  const redis = new Redis({ port: proxy.port, host: '127.0.0.1', password: SECRET, commandTimeout: 2000, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
-  redis.on('error', () => {})
-  await new Promise((resolve) => redis.once('ready', resolve))
   const lines: string[] = []
   const logger = { info: (_: object, msg: string) => { lines.push(msg) }, warn: (_: object, msg: string) => { lines.push(msg) }, error: (_: object, msg: string) => { lines.push(msg) } }
-  const Store = createFailOpenStore({ redis, decisionTimeout: 100, logger })
-  t.teardown(async () => { Store.close(); redis.disconnect(); await proxy.close(); await server.kill() })
+  // The command timeout is well above the replies' delay: only decisionTimeout stands between.
+  const { Store, proxy } = await startStore(t, { password: SECRET, proxy: true, store: { decisionTimeout: 100, logger }, client: { commandTimeout: 2000 } })
   const store = new Store()
   t.equal((await incr(store, 'k')).current, 1)
-  proxy.delayReplies(300)
+  proxy?.delayReplies(300)
   t.equal((await incr(store, 'k')).current, 1, 'decided in memory after decisionTimeout')
   t.equal(Store.report().mode, 'local')
   await sleep(1500) // several probes, each answered after 300 ms
   t.equal(Store.report().mode, 'local', 'the probes, held to decisionTimeout too, did not let the slow Redis back in')
   t.equal(lines.length, 1, `one switch: ${lines.join(' | ')}`)
   t.match(lines[0], /switched to counting in local memory.*\(hanging\)/)
-  proxy.delayReplies(0)
+  proxy?.delayReplies(0)
   t.ok(await waitFor(() => Store.report().mode === 'redis', 3000), 'back in Redis once it answers in time')
   t.equal(lines.length, 2, `and one switch back: ${lines.join(' | ')}`)
 })

@@ -1,28 +1,13 @@
 // The store counts the increments of one tick with one script call: each
 // request still gets its own exact count, in arrival order.
 import t, { type Test } from 'tap'
-import { Redis } from 'ioredis'
-import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
-import { createFailOpenStore, type FailOpenStore } from '../src/index.js'
+import { stopAllRedis, type RedisServer } from './helpers/redis-server.js'
+import { incr, startStore, type Count, type StoreSetup } from './helpers/store.js'
 
 t.teardown(stopAllRedis)
 
-interface Count { current: number; ttl: number }
-
-function incr (store: FailOpenStore, key: string, timeWindow = 10_000, max = 100): Promise<Count> {
-  return new Promise((resolve, reject) => {
-    store.incr(key, (error, result) => { error === null ? resolve(result as Count) : reject(error) }, timeWindow, max)
-  })
-}
-
-async function setup (t: Test): Promise<{ server: RedisServer; redis: Redis; Store: ReturnType<typeof createFailOpenStore> }> {
-  const server = await startRedis()
-  const redis = new Redis({ port: server.port, host: '127.0.0.1', commandTimeout: 200, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 })
-  redis.on('error', () => {})
-  await new Promise((resolve) => redis.once('ready', resolve))
-  const Store = createFailOpenStore({ redis })
-  t.teardown(async () => { Store.close(); redis.disconnect(); await server.kill() })
-  return { server, redis, Store }
+function setup (t: Test): Promise<StoreSetup> {
+  return startStore(t)
 }
 
 /** Script calls (EVAL and EVALSHA) the server ran since the last CONFIG RESETSTAT. */
