@@ -201,13 +201,16 @@ t.test('a client without a command timeout (ioredis default): a hanging server s
 })
 
 t.test('an event loop blocked past decisionTimeout while Redis answered: the answer counts, the breaker stays closed', async (t) => {
-  const { Store } = await setup(t, { decisionTimeout: 50 })
+  // The client's own command timeout stays far out of the way (its timer would also fire late).
+  const { Store } = await startStore(t, { password: SECRET, store: { decisionTimeout: 50 }, client: { commandTimeout: 5000 } })
   const store = new Store()
   await incr(store, 'k')
   const counted = incr(store, 'k')
   await new Promise((resolve) => setImmediate(resolve)) // the call is sent at the end of this tick
-  const until = performance.now() + 150
-  while (performance.now() < until) {} // a long synchronous task: Redis's reply waits in the socket
+  // A long synchronous task, 20 times decisionTimeout: long enough for Redis's reply to be waiting
+  // in the socket even on a machine busy with other test processes.
+  const until = performance.now() + 1000
+  while (performance.now() < until) {}
   t.equal((await counted).current, 2, 'counted in Redis')
   t.equal(Store.report().mode, 'redis', 'the app\'s own stall is not taken for a hanging Redis')
   t.equal(Store.report().decisionsOutsideRedis, 0)
