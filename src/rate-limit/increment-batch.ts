@@ -13,11 +13,11 @@ export type IncrementMany = (args: Array<string | number>) => Promise<Array<numb
 export const CONTINUE_EXCEEDING = 1
 export const EXPONENTIAL_BACKOFF = 2
 
-/** Most counters in one script call; a busier tick makes several calls. */
+/** Most counters in one script call; a busier batch makes several calls. */
 export const MAX_COUNTERS_PER_CALL = 500
 
 /**
- * Requests of one tick for one counter, counted together: `n` requests raise
+ * Requests of one batch for one counter, counted together: `n` requests raise
  * it by `n` in one INCRBY, and the i-th of them gets the count it would have
  * got alone (`current - n + 1 + i`), so counting stays exact. A request with
  * continueExceeding or exponentialBackoff is always an entry of its own: its
@@ -33,24 +33,29 @@ interface Entry {
 }
 
 /**
- * Counts every increment of one tick with one script call. Requests wait for
- * the end of the tick (`setImmediate`, as ioredis auto-pipelining does), so
- * under load a request costs bookkeeping instead of a Redis command of its own:
- * one socket write, one reply, one ioredis command and one timer per tick.
+ * Counts increments in batches, one script call each, driven by Redis's
+ * replies rather than by a timer: with no call in flight a request is sent at
+ * once; while one is, requests queue, and the reply sends everything queued
+ * as the next call. Under load a request costs bookkeeping instead of a Redis
+ * command of its own (one socket write, one reply, one ioredis command per
+ * batch); when idle it costs no wait at all. No timer decides when a batch
+ * goes out, so a fake clock in an app's tests (sinon, node:test mock timers)
+ * cannot hold requests back.
  * Order is kept: counters are incremented in the order their first request
  * arrived, and a request joins an earlier entry only if nothing else for the
  * same counter came in between.
  */
 export class IncrementBatch {
   #entries: Entry[] = []
-  /** The latest entry per counter in this tick: the only one a request may join. */
+  /** The latest queued entry per counter: the only one a request may join. */
   readonly #latest = new Map<string, Entry>()
-  #scheduled = false
+  /** Script calls sent and not yet settled. */
+  #inFlight = 0
 
   constructor (
     private readonly incrementMany: IncrementMany,
     private readonly failover: Failover,
-    /** Longest a tick's requests wait for Redis before they are decided without it. */
+    /** Longest a batch's requests wait for Redis before they are decided without it. */
     private readonly decisionTimeout: number
   ) {}
 
@@ -63,14 +68,10 @@ export class IncrementBatch {
     const entry: Entry = { counter, timeWindow, max, mode, callbacks: [callback], decideOutside }
     this.#entries.push(entry)
     this.#latest.set(counter, entry)
-    if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(() => { this.#flush() })
-    }
+    if (this.#inFlight === 0) this.#flush()
   }
 
   #flush (): void {
-    this.#scheduled = false
     const entries = this.#entries
     this.#entries = []
     this.#latest.clear()
@@ -84,18 +85,30 @@ export class IncrementBatch {
   }
 
   #send (entries: Entry[]): void {
-    // Redis may have gone in the tick these requests waited for.
+    // Redis may have gone while these requests waited behind the previous call.
     if (!this.failover.useRedis) {
       decideAllOutside(entries)
       return
     }
+    this.#inFlight++
     settleWithin(this.incrementMany(scriptArguments(entries)), this.decisionTimeout,
-      (reply) => { this.#settle(entries, reply) },
+      (reply) => {
+        this.#settle(entries, reply)
+        this.#sendQueued()
+      },
       (error) => {
+        // The breaker first: what queued behind a failed call is then decided without Redis.
         if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
         decideAllOutside(entries)
+        this.#sendQueued()
       }
     )
+  }
+
+  /** After a call settles: once none is in flight, what queued meanwhile goes out as one call. */
+  #sendQueued (): void {
+    this.#inFlight--
+    if (this.#inFlight === 0 && this.#entries.length > 0) this.#flush()
   }
 
   #settle (entries: Entry[], reply: Array<number | string>): void {

@@ -1,0 +1,75 @@
+// Apps test their rate limits with a fake clock (@sinonjs/fake-timers, as
+// Jest and Vitest use; node:test's mock timers, as @fastify/rate-limit's own
+// suite does). Counting must not wait on a timer such a clock controls: every
+// request still answers, counted in Redis, while the clock stands still.
+import t, { type Test } from 'tap'
+import { mock } from 'node:test'
+import FakeTimers from '@sinonjs/fake-timers'
+import { buildApp, type TestApp } from './helpers/app.js'
+import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
+
+t.teardown(stopAllRedis)
+
+// Taken before any clock is faked, to bound each request: a regression fails here instead of hanging.
+const realSetTimeout = globalThis.setTimeout
+const realClearTimeout = globalThis.clearTimeout
+
+async function answered<T> (work: Promise<T>): Promise<T | 'never answered'> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const never = new Promise<'never answered'>((resolve) => { timer = realSetTimeout(() => { resolve('never answered') }, 5000) })
+  try {
+    return await Promise.race([work, never])
+  } finally {
+    realClearTimeout(timer)
+  }
+}
+
+async function limitedApp (server: RedisServer): Promise<TestApp> {
+  return buildApp({ host: '127.0.0.1', port: server.port, rateLimit: { max: 3, timeWindow: 60_000 } })
+}
+
+/** Five requests to a route limited to 3 a minute, with the clock faked from the first to the last. */
+async function fiveRequests (t: Test, test: TestApp, server: RedisServer): Promise<void> {
+  const statuses: number[] = []
+  const remaining: unknown[] = []
+  for (let i = 0; i < 5; i++) {
+    const res = await answered(test.app.inject('/plain'))
+    if (res === 'never answered') {
+      t.fail(`request ${i + 1} never answered while the clock was fake`)
+      return
+    }
+    statuses.push(res.statusCode)
+    remaining.push(res.headers['x-ratelimit-remaining'])
+  }
+  t.same(statuses, [200, 200, 200, 429, 429], 'every request answered, the limit applied')
+  t.same(remaining, ['2', '1', '0', '0', '0'])
+  const report = await test.app.redisHealth()
+  t.equal(report.rateLimit.mode, 'redis')
+  t.equal((report.rateLimit as { decisionsOutsideRedis: number }).decisionsOutsideRedis, 0, 'no decision fell back to memory')
+  const keys = await server.command('KEYS', 'frr-rate-limit:*')
+  t.match(keys, /\*1\r\n/, 'the counter is in Redis')
+}
+
+t.test('@sinonjs/fake-timers (its defaults but the microtask queue, as Jest and Vitest fake)', async (t) => {
+  const server = await startRedis()
+  const test = await limitedApp(server)
+  t.teardown(() => test.app.close())
+  const clock = FakeTimers.install({ toNotFake: ['nextTick', 'queueMicrotask'] })
+  try {
+    await fiveRequests(t, test, server)
+  } finally {
+    clock.uninstall()
+  }
+})
+
+t.test('node:test mock timers, as @fastify/rate-limit\'s own tests use them', async (t) => {
+  const server = await startRedis()
+  const test = await limitedApp(server)
+  t.teardown(() => test.app.close())
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'setImmediate', 'Date'], now: 0 })
+  try {
+    await fiveRequests(t, test, server)
+  } finally {
+    mock.timers.reset()
+  }
+})
