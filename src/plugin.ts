@@ -96,7 +96,8 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   app.decorate('redisHealth', () => buildHealthReport(clients, secrets, store?.report))
 
   if (path !== undefined) {
-    app.get(path, { schema: healthRouteSchema }, async (_request, reply) => {
+    // Never rate limited: a load balancer's probe must not get 429.
+    app.get(path, { schema: healthRouteSchema, config: { rateLimit: false } }, async (_request, reply) => {
       const report = await app.redisHealth()
       return reply.code(report.status === 'down' ? 503 : 200).send(report)
     })

@@ -131,6 +131,9 @@ t.test('Redis healthy, set up as in .env.example: one password, a database per c
   t.same(Object.keys(health.redis.clients).sort(), ['broker', 'cache', 'default'])
   t.same(Object.values(health.redis.clients as Record<string, { url: string }>).map((c) => c.url.slice(-2)).sort(), ['/0', '/1', '/2'], 'db 0, 1 and 2')
   t.equal(health.redis.rateLimit.mode, 'redis')
+  const probes = new Set<number>()
+  for (let i = 0; i < 110; i++) probes.add((await ex.app.inject('/health')).statusCode)
+  t.same([...probes], [200], '/health is never rate limited (the global limit is 100 a minute)')
 
   t.equal((await ex.app.inject('/products/7')).json().cache, 'miss')
   t.same((await ex.app.inject('/products/7')).json(), { id: 7, name: 'Product 7', priceCents: 100 + ((7 * 7919) % 9900), cache: 'hit' })

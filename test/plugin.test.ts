@@ -71,6 +71,18 @@ t.test('healthRoute serves the report: 200 while up, 503 when down', async (t) =
   t.notOk(up.body.includes(SECRET) || down.body.includes(SECRET))
 })
 
+t.test('the healthRoute is never rate limited: a load balancer probe never gets 429', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  const test = await buildApp({ healthRoute: '/health/redis', env: { REDIS_URL: server.url }, rateLimit: { max: 2, timeWindow: 60_000 } })
+  t.teardown(() => test.app.close())
+  const statuses: number[] = []
+  for (let i = 0; i < 6; i++) statuses.push((await test.app.inject('/health/redis')).statusCode)
+  t.same(statuses, [200, 200, 200, 200, 200, 200])
+  const plain = []
+  for (let i = 0; i < 3; i++) plain.push((await test.app.inject('/plain')).statusCode)
+  t.same(plain, [200, 200, 429], 'other routes are limited (max 2)')
+})
+
 t.test('a health check of a ready client that stops answering reports it down', async (t) => {
   const server = await startRedis({ password: SECRET })
   const test = await buildApp({ env: { REDIS_URL: server.url }, commandTimeout: 200 })

@@ -206,7 +206,9 @@ export async function buildApp (opts = {}) {
     },
   }, async () => ({ visits: await app.redis.incr('example:visits') }))
 
+  // A load balancer's or orchestrator's probe must never get 429: no limit here.
   app.get('/health', {
+    config: { rateLimit: false },
     schema: {
       tags: ['health'],
       summary: 'Health of Redis and the rate limiter',
