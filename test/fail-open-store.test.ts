@@ -86,6 +86,19 @@ t.test('scripts flushed (NOSCRIPT) and server restarted empty: still counts in R
   t.equal(await server.command('EXISTS', 'frr-rate-limit:k'), ':1')
 })
 
+t.test('a lazy client (lazyConnect) is connected by the store, which then counts in Redis', async (t) => {
+  const { server } = await setup(t)
+  const redis = new Redis({ host: '127.0.0.1', port: server.port, password: SECRET, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 })
+  redis.on('error', () => {})
+  t.equal(redis.status, 'wait')
+  const Store = createFailOpenStore({ redis })
+  t.teardown(() => { Store.close(); redis.disconnect() })
+  t.ok(await waitFor(() => Store.report().mode === 'redis' && redis.status === 'ready', 5000), 'connected and counting in Redis')
+  t.same((await incr(new Store({}), 'lazy')).current, 1)
+  t.equal(await server.command('GET', 'frr-rate-limit:lazy'), '$1\r\n1', 'the counter is in Redis')
+  t.equal(Store.report().decisionsOutsideRedis, 0)
+})
+
 t.test('client not ready: decides locally, without the network', async (t) => {
   const { server, redis, Store } = await setup(t, { cache: 10 })
   const store = new Store()

@@ -12,7 +12,8 @@ export interface Readiness {
 
 /**
  * For a client made by this plugin, its ConnectionMonitor (ready means
- * connected and authenticated). For any other ioredis client, its `status`.
+ * connected and authenticated). For any other ioredis client, its `status`;
+ * such a client created with `lazyConnect` is connected here.
  */
 export function readinessOf (client: Redis): Readiness {
   const monitor = monitorOf(client)
@@ -26,6 +27,9 @@ export function readinessOf (client: Redis): Readiness {
       },
     }
   }
+  // A lazy client (lazyConnect) waits for its first command, and the store only sends to a ready
+  // one: connect it, or it would never count in Redis. Failures reach the client's 'error' event.
+  if (client.status === 'wait') client.connect().catch(() => {})
   return {
     get ready () { return client.status === 'ready' },
     get cause () { return client.status },
