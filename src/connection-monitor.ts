@@ -70,17 +70,40 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
     return Math.min(25 * 2 ** attempt, MAX_RECONNECT_DELAY)
   }
 
+  readonly #listeners = {
+    ready: (): void => { this.#onReady() },
+    // Handling 'error' also keeps ioredis from printing "[ioredis] Unhandled error event".
+    error: (error: unknown): void => { this.#onError(error) },
+    close: (): void => { this.#onClose() },
+  }
+
+  /**
+   * Starts following `client`. A client of the app's own may come in any
+   * state: already ready (checked now, as on a connect), lazy (connected
+   * now: nothing else would), or closed for good (down, and stays so).
+   */
   attach (client: Redis): void {
     this.#client = client
-    client.on('ready', () => { this.#onReady() })
-    // Handling 'error' also keeps ioredis from printing "[ioredis] Unhandled error event".
-    client.on('error', (error: unknown) => { this.#onError(error) })
-    client.on('close', () => { this.#onClose() })
+    client.on('ready', this.#listeners.ready)
+    client.on('error', this.#listeners.error)
+    client.on('close', this.#listeners.close)
+    if (client.status === 'ready') this.#onReady()
+    else if (client.status === 'wait') client.connect().catch(() => {})
+    else if (client.status === 'end') this.#toDown('connection-lost', new Error('Connection is closed.'))
   }
 
   /** Stops reporting; called before the plugin quits the client. */
   close (): void {
     this.#closing = true
+  }
+
+  /** Stops reporting and removes every listener: the client lives on without this plugin. */
+  detach (): void {
+    this.#closing = true
+    const client = this.#client as Redis
+    client.off('ready', this.#listeners.ready)
+    client.off('error', this.#listeners.error)
+    client.off('close', this.#listeners.close)
   }
 
   #onReady (): void {

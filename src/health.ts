@@ -1,6 +1,7 @@
 import type { ResilientClient } from './client-factory.js'
 import { classifyFailure, failureHint, type FailureClass } from './failure-class.js'
 import type { RateLimitReport } from './rate-limit/fail-open-store.js'
+import { withinDeadline } from './rate-limit/deadline.js'
 import { scrubError } from './redact.js'
 
 export interface ClientHealth {
@@ -29,10 +30,11 @@ export interface RedisHealthReport {
 
 /**
  * Builds the health report. Only clients already known to be ready are
- * pinged, and a PING is bounded by the command timeout, so the report comes
+ * pinged, and a PING is bounded by `pingTimeout`, so the report comes
  * back quickly even while Redis hangs.
  */
-export async function buildHealthReport (clients: readonly ResilientClient[], secrets: readonly string[], rateLimit: (() => RateLimitReport) | undefined): Promise<RedisHealthReport> {
+export async function buildHealthReport (clients: readonly ResilientClient[], options: { secrets: readonly string[]; pingTimeout: number }, rateLimit: (() => RateLimitReport) | undefined): Promise<RedisHealthReport> {
+  const { secrets, pingTimeout } = options
   const entries = await Promise.all(clients.map(async ({ client, monitor }): Promise<[string, ClientHealth]> => {
     const { connection } = monitor
     const state = monitor.state
@@ -40,7 +42,8 @@ export async function buildHealthReport (clients: readonly ResilientClient[], se
     if (state.status === 'ready') {
       const started = performance.now()
       try {
-        await client.ping()
+        // Bounded here too: an app's own client may have no command timeout.
+        await withinDeadline(client.ping(), pingTimeout)
         return [connection.name, { state: 'ready', ...base, latencyMs: Math.round((performance.now() - started) * 100) / 100 }]
       } catch (error) {
         const failure = classifyFailure(error)

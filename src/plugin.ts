@@ -2,34 +2,19 @@ import type { FastifyRedis } from '@fastify/redis'
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
-import { createResilientClient, type ResilientClient } from './client-factory.js'
-import { DEFAULT_TIMEOUTS, type Timeouts } from './client-options.js'
-import { resolveConfig, type ConfigInput } from './config.js'
-import { AlreadyRegisteredError, InvalidSettingError } from './errors.js'
+import type { Redis } from 'ioredis'
+import { adoptClient, createResilientClient, type ResilientClient } from './client-factory.js'
+import type { Logger } from './connection-monitor.js'
+import { AlreadyRegisteredError } from './errors.js'
+import { unboundedSettings } from './external-client.js'
 import { buildHealthReport, type RedisHealthReport } from './health.js'
 import { healthRouteSchema } from './health-schema.js'
+import { resolvePluginOptions, type ResilientRedisOptions } from './plugin-options.js'
 import { createFailOpenStore, type FailOpenStoreClass } from './rate-limit/fail-open-store.js'
-import { resolveRateLimit, type RateLimitSettings } from './rate-limit/settings.js'
 import { createUnavailableErrorHook } from './unavailable-error.js'
 import { waitAtMost } from './wait-at-most.js'
 
-export type { FastifyRedis }
-
-export interface ResilientRedisOptions extends ConfigInput, Partial<Timeouts> {
-  /**
-   * Rate limiting with @fastify/rate-limit, counted in Redis and failing open
-   * (see `failMode`) while Redis cannot count. `false` to leave it off; the
-   * environment's `DISABLE_THROTTLING=true` also turns it off.
-   * @default {} (on, with @fastify/rate-limit's defaults: 1000 requests a minute per IP)
-   */
-  rateLimit?: RateLimitSettings | false
-  /**
-   * Serve the health report at this path (GET): 200 while any client is
-   * ready, 503 when none is. `false` for none.
-   * @default false
-   */
-  healthRoute?: string | false
-}
+export type { FastifyRedis, ResilientRedisOptions }
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,39 +25,19 @@ declare module 'fastify' {
   }
 }
 
-function positiveMs (value: unknown, setting: string, fallback: number): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 60_000) {
-    throw new InvalidSettingError(`${setting} option`, `must be a whole number of milliseconds from 1 to 60000 (got ${String(value)})`, `leave it out for the default (${fallback})`)
-  }
-  return value
-}
-
-function healthPath (value: unknown): string | undefined {
-  if (value === undefined || value === false) return undefined
-  if (typeof value !== 'string' || !value.startsWith('/')) {
-    throw new InvalidSettingError('healthRoute option', `must be a path starting with / or false (got ${JSON.stringify(value)})`, "use a path such as '/health/redis'")
-  }
-  return value
-}
-
 const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (app: FastifyInstance, options: ResilientRedisOptions) => {
   if (app.hasDecorator('redis')) throw new AlreadyRegisteredError()
 
   // Everything that can reject the options runs before any connection opens.
-  const { env = process.env, healthRoute, commandTimeout, connectWait, rateLimit, ...settings } = options
-  const config = resolveConfig({ ...settings, env })
-  const limits = resolveRateLimit(rateLimit, env)
-  const timeouts: Timeouts = {
-    commandTimeout: positiveMs(commandTimeout, 'commandTimeout', DEFAULT_TIMEOUTS.commandTimeout),
-    connectWait: positiveMs(connectWait, 'connectWait', DEFAULT_TIMEOUTS.connectWait),
-  }
-  const path = healthPath(healthRoute)
-  const secrets = config.connections.flatMap((c) => c.password === undefined ? [] : [c.password])
+  const { config, limits, timeouts, healthPath, redisOptions, external, secrets } = resolvePluginOptions(options)
 
   const logger = app.log.child({ plugin: 'fastify-resilient-redis' })
-  const clients: ResilientClient[] = config.connections.map((connection) => createResilientClient(connection, { logger, timeouts, secrets }))
+  const factory = { logger, timeouts, secrets }
+  const clients: ResilientClient[] = config.connections.map((connection, index) => index === 0 && external !== undefined
+    ? adoptClient(external.client, connection, factory, external.closeClient)
+    : createResilientClient(connection, { ...factory, redisOptions }))
   app.addHook('onClose', async () => { await Promise.all(clients.map((c) => c.close())) })
+  if (external !== undefined) warnIfUnbounded(external.client, logger)
 
   const [main, ...named] = clients as [ResilientClient, ...ResilientClient[]]
   const redis = main.client as FastifyRedis
@@ -93,15 +58,22 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   } else if (limits.reason === 'DISABLE_THROTTLING') {
     logger.warn({ rateLimitMode: 'disabled' }, 'Rate limiting is off: DISABLE_THROTTLING is set')
   }
-  app.decorate('redisHealth', () => buildHealthReport(clients, secrets, store?.report))
+  app.decorate('redisHealth', () => buildHealthReport(clients, { secrets, pingTimeout: timeouts.commandTimeout }, store?.report))
 
-  if (path !== undefined) {
+  if (healthPath !== undefined) {
     // Never rate limited: a load balancer's probe must not get 429.
-    app.get(path, { schema: healthRouteSchema, config: { rateLimit: false } }, async (_request, reply) => {
+    app.get(healthPath, { schema: healthRouteSchema, config: { rateLimit: false } }, async (_request, reply) => {
       const report = await app.redisHealth()
       return reply.code(report.status === 'down' ? 503 : 200).send(report)
     })
   }
+}
+
+/** One warning when an app's own client lets requests wait on a sick Redis (ioredis's defaults do). */
+function warnIfUnbounded (client: Redis, logger: Logger): void {
+  const unbounded = unboundedSettings(client)
+  if (unbounded.length === 0) return
+  logger.warn({ redisClient: 'default', unbounded }, `The client passed as "client" lets requests wait on a sick Redis: ${unbounded.join('; ')}. Rate limiting stays bounded (decisionTimeout); the app's own commands do not. Create it with enableOfflineQueue: false, maxRetriesPerRequest: 0 and a commandTimeout, or let the plugin create it`)
 }
 
 /** The plugin, wrapped once so its decorators reach the whole app. */

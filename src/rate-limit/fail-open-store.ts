@@ -53,7 +53,8 @@ interface ChildParams {
   nameSpace?: unknown
   routeInfo?: { method?: string | string[]; url?: string }
 }
-type ReadCommand = (key: string) => Promise<[number, number]>
+/** Numbers, or strings with ioredis's stringNumbers option. */
+type ReadCommand = (key: string) => Promise<[number | string, number | string]>
 /** The increment script as ioredis defines it: numkeys, keys, then arguments. */
 type IncrementCommand = (...args: Array<string | number>) => ReturnType<IncrementMany>
 
@@ -146,7 +147,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
       settleWithin(readCounter.call(redis, counter), decisionTimeout,
         ([current, ttl]) => {
           failover.breaker.recordSuccess()
-          callback(null, { current, ttl })
+          callback(null, { current: Number(current), ttl: Number(ttl) })
         },
         (error) => {
           if (isRedisUnavailableError(error)) failover.breaker.recordFailure(error)

@@ -116,7 +116,8 @@ export class IncrementBatch {
     let counted = false
     for (let i = 0; i < entries.length; i++) {
       const { counter, timeWindow, max, callbacks, decideOutside } = entries[i] as Entry
-      const current = reply[2 * i] as number
+      // Number(): a client with ioredis's stringNumbers option gets integers as strings.
+      const current = Number(reply[2 * i])
       if (current === -1) {
         // Redis refused this counter. A reply about this one key (WRONGTYPE, say) is no sign of a
         // sick Redis: decide its requests outside Redis, and let only replies that are (OOM,
@@ -127,7 +128,7 @@ export class IncrementBatch {
         continue
       }
       counted = true
-      const ttl = reply[2 * i + 1] as number
+      const ttl = Number(reply[2 * i + 1])
       const first = current - callbacks.length + 1
       for (let j = 0; j < callbacks.length; j++) (callbacks[j] as Callback)(null, { current: first + j, ttl })
     }

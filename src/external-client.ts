@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis'
+import type { ResolvedConnection } from './config.js'
+import { DEFAULT_CLIENT } from './client-names.js'
+import { InvalidSettingError } from './errors.js'
+import { describeConnection } from './redis-url.js'
+
+/*
+ * The `client` option: an ioredis client the app built itself (as with
+ * @fastify/redis). The plugin monitors it like its own but never changes its
+ * settings; this file reads what the plugin needs to know from them.
+ */
+
+/**
+ * True for an ioredis `Redis` instance, also from another copy of ioredis
+ * (where `instanceof` would fail): it has a status, options and sendCommand.
+ */
+function looksLikeIoredis (value: unknown): value is Redis {
+  const candidate = value as Partial<Redis> | null
+  return typeof candidate === 'object' && candidate !== null && typeof candidate.sendCommand === 'function' &&
+    typeof candidate.status === 'string' && typeof candidate.options === 'object'
+}
+
+/** Checks the `client` option: an ioredis client for one server (a Cluster is not served yet). */
+export function assertIoredisClient (value: unknown): asserts value is Redis {
+  if (!looksLikeIoredis(value)) {
+    throw new InvalidSettingError('client option', `must be an ioredis client (got ${value === null ? 'null' : typeof value})`, 'pass new Redis(…) from ioredis, or leave it out and let the plugin create the client')
+  }
+  if ((value as { isCluster?: unknown }).isCluster === true) {
+    throw new InvalidSettingError('client option', 'is an ioredis Cluster, which this version does not serve', 'pass a client for one server (new Redis(…))')
+  }
+}
+
+/** The connection record of an app's own client, from its options: where it points, whether it sends a password. */
+export function externalConnection (client: Redis): ResolvedConnection {
+  // ioredis fills unset credentials with null.
+  const { host, port, db, username, password, tls, path } = client.options
+  const user = username === null || username === undefined || username === '' ? undefined : username
+  const secret = password === null || password === undefined || password === '' ? undefined : password
+  const resolved = {
+    name: DEFAULT_CLIENT,
+    host: path ?? host ?? 'localhost',
+    port: port ?? 6379,
+    db: db ?? 0,
+    username: user,
+    password: secret,
+    tls,
+    passwordFrom: secret === undefined ? undefined : 'the client option\'s password',
+    locatedBy: 'client option',
+  }
+  return { ...resolved, display: describeConnection(resolved) }
+}
+
+/**
+ * Settings of an app's own client that let a request wait on a sick Redis
+ * (ioredis's defaults do): each named with what it costs, for one warning
+ * at registration.
+ */
+export function unboundedSettings (client: Redis): string[] {
+  const { enableOfflineQueue, maxRetriesPerRequest, commandTimeout } = client.options
+  const found: string[] = []
+  if (enableOfflineQueue !== false) found.push('enableOfflineQueue is on (commands wait while Redis is down)')
+  if (maxRetriesPerRequest !== 0) found.push(`maxRetriesPerRequest is ${String(maxRetriesPerRequest)} (a command is resent after each reconnect)`)
+  if (commandTimeout === undefined) found.push('no commandTimeout (a hanging Redis is never noticed by a command)')
+  return found
+}
