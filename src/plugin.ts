@@ -12,6 +12,7 @@ import { healthRouteSchema } from './health-schema.js'
 import { resolvePluginOptions, type ResilientRedisOptions } from './plugin-options.js'
 import { createFailOpenStore, type FailOpenStoreClass } from './rate-limit/fail-open-store.js'
 import { createUnavailableErrorHook } from './unavailable-error.js'
+import { UnavailableReplies } from './unavailable-log.js'
 import { waitAtMost } from './wait-at-most.js'
 
 export type { FastifyRedis, ResilientRedisOptions }
@@ -43,7 +44,9 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   const redis = main.client as FastifyRedis
   for (const { client, monitor } of named) Object.assign(redis, { [monitor.connection.name]: client })
   app.decorate('redis', redis)
-  app.addHook('onError', createUnavailableErrorHook(secrets))
+  const unavailableReplies = new UnavailableReplies(logger)
+  app.addHook('onClose', async () => { unavailableReplies.close() })
+  app.addHook('onError', createUnavailableErrorHook(secrets, unavailableReplies))
 
   // Like @fastify/redis, a healthy Redis is ready for the first request; unlike
   // it, a sick one costs registration at most `connectWait`, never the boot.

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RedisUnavailableError } from './errors.js'
 import { scrubText } from './redact.js'
+import { quietDefaultErrorLog, type UnavailableReplies } from './unavailable-log.js'
 
 /** Seconds a client is asked to wait before retrying (the reconnect loop runs well within it). */
 export const RETRY_AFTER_SECONDS = 1
@@ -36,16 +37,23 @@ export function isRedisUnavailableError (error: unknown): error is Error {
  * the app's own or Fastify's default, and rewrites a Redis-unavailable error
  * in place so that handler answers 503 with `Retry-After`, the code
  * FRR_ERR_REDIS_UNAVAILABLE and a message without internals. The original
- * message moves to `cause`, scrubbed. Every other error is left untouched.
+ * message moves to `cause`, scrubbed. The 503 is counted in `replies` instead
+ * of being logged with a stack by Fastify's default handler. Every other
+ * error is left untouched.
  */
-export function createUnavailableErrorHook (secrets: readonly string[]) {
+export function createUnavailableErrorHook (secrets: readonly string[], replies: UnavailableReplies) {
   const template = new RedisUnavailableError()
-  return async function mapRedisUnavailable (_request: FastifyRequest, reply: FastifyReply, error: Error): Promise<void> {
+  return async function mapRedisUnavailable (request: FastifyRequest, reply: FastifyReply, error: Error): Promise<void> {
     if (!isRedisUnavailableError(error)) return
     reply.header('retry-after', String(RETRY_AFTER_SECONDS))
-    if ((error as { code?: unknown }).code === template.code) return
+    quietDefaultErrorLog(reply, error)
+    if ((error as { code?: unknown }).code === template.code) {
+      replies.record(request, error.cause instanceof Error ? scrubText(error.cause.message, secrets) : error.message)
+      return
+    }
     const original = new Error(scrubText(error.message, secrets))
     original.name = error.name
+    replies.record(request, original.message)
     Object.assign(error, {
       message: template.message,
       code: template.code,

@@ -97,12 +97,14 @@ t.test('a health check of a ready client that stops answering reports it down', 
 t.test('503 mapping leaves the app error handler and other errors alone', async (t) => {
   const port = await freePort()
   const seen: Array<{ statusCode: unknown; code: unknown }> = []
+  const received: Error[] = []
   const test = await buildApp({ env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port), REDIS_PASSWORD: SECRET } }, (app) => {
     app.get('/boom', async () => { throw new Error('boom') })
     app.get('/throws-unavailable', async () => { throw new RedisUnavailableError() })
     app.register(async (scope) => {
       scope.setErrorHandler(async (error: Error & { statusCode?: number; code?: string }, _request, reply) => {
         seen.push({ statusCode: error.statusCode, code: error.code })
+        received.push(error)
         return reply.code(error.statusCode ?? 500).send({ custom: true, message: error.message })
       })
       scope.get('/custom/redis', async () => scope.redis.get('k'))
@@ -129,11 +131,9 @@ t.test('503 mapping leaves the app error handler and other errors alone', async 
   t.same(customBoom.json(), { custom: true, message: 'custom boom' })
   t.same(seen, [{ statusCode: 503, code: 'FRR_ERR_REDIS_UNAVAILABLE' }, { statusCode: undefined, code: undefined }])
 
-  // The logged error keeps the original (scrubbed) message as its cause, and no command arguments.
-  t.equal((await test.app.inject('/redis')).statusCode, 503)
-  const logged = test.logs.find((line) => (line.req as { url?: string } | undefined)?.url === '/redis' && line.err !== undefined)
-  t.match(JSON.stringify(logged?.err), /Stream isn't writeable/)
-  t.notOk(JSON.stringify(logged?.err).includes('"command"'))
+  // The error the app's handler gets keeps the original (scrubbed) message as its cause, and no command arguments.
+  t.match((received[0]?.cause as Error | undefined)?.message, /Stream isn't writeable/)
+  t.notOk(received[0] !== undefined && 'command' in received[0])
 })
 
 t.test('registration reads process.env when no env is given', async (t) => {
