@@ -80,8 +80,8 @@ function unavailable (): Error {
 
 /**
  * Builds a @fastify/rate-limit store that counts in Redis while Redis is
- * healthy (one script call per tick for all the increments of that tick,
- * each request still getting its own exact count), and decides in-process,
+ * healthy (one script call for all the increments queued behind the
+ * previous call, each request still getting its own exact count), and decides in-process,
  * in microseconds, while it is not. Register it with `skipOnError: false`.
  */
 export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenStoreClass {

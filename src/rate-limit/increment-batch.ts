@@ -139,7 +139,7 @@ export class IncrementBatch {
 /**
  * INCREMENT_SCRIPT's arguments: how many counters, the counters, how many
  * rules, each rule (window, max, mode) once, then per counter its n and rule
- * number. A tick usually has one rule (one route's limit), so a counter costs
+ * number. A batch usually has one rule (one route's limit), so a counter costs
  * two small arguments besides its key.
  */
 function scriptArguments (entries: Entry[]): Array<string | number> {

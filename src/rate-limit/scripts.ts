@@ -1,12 +1,12 @@
 /*
  * The Redis side of rate limiting: one script call counts every request of a
- * tick, so counting costs one round trip per tick. ioredis sends EVALSHA and
+ * batch (see increment-batch.ts), so counting costs one round trip per batch. ioredis sends EVALSHA and
  * falls back to EVAL on NOSCRIPT, so a restarted or flushed server needs no
  * extra handling.
  */
 
 /**
- * Every increment of one tick in one call. KEYS: the counters. ARGV: the
+ * Every increment of one batch in one call. KEYS: the counters. ARGV: the
  * number of rules R; R rules of three values each: window (ms), max, mode
  * (1 continueExceeding, 2 exponentialBackoff, 3 both; continueExceeding wins,
  * as in @fastify/rate-limit); then two values per counter: how many requests
