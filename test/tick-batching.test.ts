@@ -119,3 +119,13 @@ t.test('a request queued behind a call that times out is decided in memory and n
   t.ok(await waitFor(async () => await server.command('EXISTS', 'frr-rate-limit:first') === ':1', 5000), 'the call in flight reached Redis late')
   t.equal(await server.command('EXISTS', 'frr-rate-limit:queued'), ':0', 'the queued request never reached Redis')
 })
+
+t.test('a callback that throws does not hold back what queued behind its call', async (t) => {
+  const { Store } = await setup(t)
+  const store = new Store({})
+  const thrown = new Promise<unknown>((resolve) => { process.once('unhandledRejection', resolve) })
+  store.incr('k', () => { throw new Error('a callback that throws') }, 10_000, 3)
+  const queued = incr(store, 'k') // queued behind the call whose callback throws
+  t.match(await thrown, { message: 'a callback that throws' })
+  t.equal((await queued).current, 2, 'the queued request was still sent and counted')
+})

@@ -93,21 +93,29 @@ export class IncrementBatch {
     this.#inFlight++
     settleWithin(this.incrementMany(scriptArguments(entries)), this.decisionTimeout,
       (reply) => {
-        this.#settle(entries, reply)
-        this.#sendQueued()
+        this.#inFlight--
+        // Whatever a callback does, what queued must not wait for good.
+        try {
+          this.#settle(entries, reply)
+        } finally {
+          this.#sendQueued()
+        }
       },
       (error) => {
+        this.#inFlight--
         // The breaker first: what queued behind a failed call is then decided without Redis.
         if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
-        decideAllOutside(entries)
-        this.#sendQueued()
+        try {
+          decideAllOutside(entries)
+        } finally {
+          this.#sendQueued()
+        }
       }
     )
   }
 
-  /** After a call settles: once none is in flight, what queued meanwhile goes out as one call. */
+  /** Once no call is in flight, what queued meanwhile goes out as one call. */
   #sendQueued (): void {
-    this.#inFlight--
     if (this.#inFlight === 0 && this.#entries.length > 0) this.#flush()
   }
 
