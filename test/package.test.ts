@@ -3,7 +3,7 @@
 // and ships nothing but the build and the docs.
 import t from 'tap'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -30,8 +30,12 @@ t.before(() => {
 })
 
 t.test('the tarball holds the build and the docs only', async (t) => {
-  const files = JSON.parse(execFileSync('cat', [join(dir, 'files.json')], { encoding: 'utf8' })) as string[]
-  t.ok(files.includes('dist/index.js') && files.includes('dist/index.cjs') && files.includes('dist/index.d.ts') && files.includes('dist/cli.js'))
+  const files = JSON.parse(readFileSync(join(dir, 'files.json'), 'utf8')) as string[]
+  // The library in ESM and CJS with declarations; the bin in ESM only (package.json `bin`), without any.
+  t.same(files.filter((f) => f.startsWith('dist/')).sort(), [
+    'dist/cli.js', 'dist/cli.js.map',
+    'dist/index.cjs', 'dist/index.cjs.map', 'dist/index.d.cts', 'dist/index.d.ts', 'dist/index.js', 'dist/index.js.map',
+  ], 'no dist/cli.cjs, cli.d.ts or cli.d.cts; a map for each script that ships, and for nothing else')
   t.ok(files.includes('README.md') && files.includes('CHANGELOG.md') && files.includes('package.json'))
   t.same(files.filter((f) => !/^(dist\/|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(f)), [], 'no tests, sources or configs')
 })
