@@ -1,42 +1,51 @@
-import createError from '@fastify/error'
+import createError, { type FastifyErrorConstructor } from '@fastify/error'
 
 /*
  * Every error this package throws, in one place. Messages name the setting and
  * say what to do; they never contain a secret (callers pass variable names and
  * redacted URLs only). `instanceof` works across copies of the package because
  * @fastify/error keys instances on `Symbol.for(code)`.
+ *
+ * Each constant has an explicit type built from a named type import, so the
+ * emitted declarations never reach a type through @fastify/error's default
+ * import (which strict consumers cannot resolve under `moduleResolution:
+ * bundler`, nor from CommonJS under `nodenext`).
  */
 
+/** A constructor of coded errors with this code, status code and arguments. */
+export type CodedErrorConstructor<Code extends string, StatusCode extends number, Args extends unknown[]> =
+  FastifyErrorConstructor<{ code: Code, statusCode: StatusCode }, Args>
+
 /** A setting could not be understood: `(setting, what was wrong, what to do)`. */
-export const InvalidSettingError = createError<'FRR_ERR_INVALID_SETTING', [string, string, string, { cause: unknown }?]>(
+export const InvalidSettingError: CodedErrorConstructor<'FRR_ERR_INVALID_SETTING', 500, [string, string, string, { cause: unknown }?]> = createError(
   'FRR_ERR_INVALID_SETTING',
   '%s %s; %s',
   500
 )
 
 /** Two settings disagree: `(first, second, what to do)`. */
-export const ConflictingSettingsError = createError<'FRR_ERR_CONFLICTING_SETTINGS', [string, string, string]>(
+export const ConflictingSettingsError: CodedErrorConstructor<'FRR_ERR_CONFLICTING_SETTINGS', 500, [string, string, string]> = createError(
   'FRR_ERR_CONFLICTING_SETTINGS',
   '%s and %s disagree; %s',
   500
 )
 
 /** A password is required (production) but none is configured: `(connection, where to set it)`. */
-export const PasswordRequiredError = createError<'FRR_ERR_PASSWORD_REQUIRED', [string, string]>(
+export const PasswordRequiredError: CodedErrorConstructor<'FRR_ERR_PASSWORD_REQUIRED', 500, [string, string]> = createError(
   'FRR_ERR_PASSWORD_REQUIRED',
   'Redis connection "%s" has no password, but requirePassword is on (the default when NODE_ENV=production); %s',
   500
 )
 
 /** The password file could not be read: `(path, reason)`; carries the fs error as `cause`. */
-export const PasswordFileError = createError<'FRR_ERR_PASSWORD_FILE', [string, string, { cause: unknown }?]>(
+export const PasswordFileError: CodedErrorConstructor<'FRR_ERR_PASSWORD_FILE', 500, [string, string, { cause: unknown }?]> = createError(
   'FRR_ERR_PASSWORD_FILE',
   'REDIS_PASSWORD_FILE (%s) %s; point it at a readable file that holds only the password',
   500
 )
 
 /** The plugin was registered twice on the same instance. */
-export const AlreadyRegisteredError = createError<'FRR_ERR_ALREADY_REGISTERED', []>(
+export const AlreadyRegisteredError: CodedErrorConstructor<'FRR_ERR_ALREADY_REGISTERED', 500, []> = createError(
   'FRR_ERR_ALREADY_REGISTERED',
   'fastify-resilient-redis is already registered on this instance (app.redis exists); register it once, and use the `clients` option for more connections',
   500
@@ -46,7 +55,7 @@ export const AlreadyRegisteredError = createError<'FRR_ERR_ALREADY_REGISTERED', 
  * Redis cannot serve the request right now. Routes may throw it themselves;
  * the plugin also turns the ioredis errors that mean the same into it (503).
  */
-export const RedisUnavailableError = createError<'FRR_ERR_REDIS_UNAVAILABLE', [{ cause: unknown }?]>(
+export const RedisUnavailableError: CodedErrorConstructor<'FRR_ERR_REDIS_UNAVAILABLE', 503, [{ cause: unknown }?]> = createError(
   'FRR_ERR_REDIS_UNAVAILABLE',
   'Redis is unavailable; try again shortly',
   503

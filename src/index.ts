@@ -7,7 +7,8 @@ import { resilientRedis } from './plugin.js'
 
 export default resilientRedis
 export { resilientRedis }
-export type { ResilientRedisOptions, FastifyRedis } from './plugin.js'
+export type { ResilientRedisOptions } from './plugin.js'
+export type { FastifyRedis, RedisClients } from './redis-decorator.js'
 
 export { resolveConfig } from './config.js'
 export type { ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, Env } from './config.js'

@@ -1,4 +1,4 @@
-import type { FastifyRedis } from '@fastify/redis'
+import type { FastifyRedis } from './redis-decorator.js'
 import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'

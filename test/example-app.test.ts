@@ -149,6 +149,19 @@ t.test('Redis healthy, set up as in .env.example: one password, a database per c
   t.notOk(ex.logText().includes('change-me'), 'the password never reaches the log')
 })
 
+t.test('a plain `npm run example` (REDIS_URL only): cache in db 1, broker in db 2; a REDIS_<NAME>_URL keeps its own db', async (t) => {
+  const server = await startRedis()
+  t.teardown(() => server.kill())
+  const plain = await example(t, { REDIS_URL: `redis://127.0.0.1:${server.port}` })
+  t.same([plain.app.redis.options.db, plain.app.redis.cache?.options.db, plain.app.redis.broker?.options.db], [0, 1, 2], 'db 0, 1 and 2')
+  t.equal((await plain.app.inject('/products/9')).json().cache, 'miss')
+  t.match(await server.command('INFO', 'keyspace'), /db1:keys=1,/, 'the cached product lands in db 1')
+
+  const own = await example(t, { REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_CACHE_URL: `redis://127.0.0.1:${server.port}/5` })
+  t.equal(own.app.redis.cache?.options.db, 5, "REDIS_CACHE_URL's db, not the example's default")
+  t.equal(own.app.redis.broker?.options.db, 2)
+})
+
 t.test('the login route allows 5 attempts a minute, counted in Redis or, without it, in memory', async (t) => {
   const server = await startRedis({ password: SECRET })
   t.teardown(() => server.kill())

@@ -65,11 +65,15 @@ export async function buildApp (opts = {}) {
 
   // 2. Redis and rate limiting. One password, a database per client:
   //    REDIS_URL (db 0), REDIS_CACHE_URL (db 1), REDIS_BROKER_URL (db 2).
+  //    Without REDIS_<NAME>_URL a client uses the default server, in db 1
+  //    (cache) or 2 (broker); with it, the URL decides (a `db` given here
+  //    would override the URL's, so it is given only without one).
   //    Registration waits at most about a second for Redis and never fails
   //    because of it; only a bad configuration stops the boot.
+  const ownDb = (/** @type {string} */ variable, /** @type {number} */ db) => env[variable] ? {} : { db }
   await app.register(resilientRedis, {
     env,
-    clients: { cache: {}, broker: {} },
+    clients: { cache: ownDb('REDIS_CACHE_URL', 1), broker: ownDb('REDIS_BROKER_URL', 2) },
     rateLimit: { max: 100, timeWindow: '1 minute' },
   })
 
