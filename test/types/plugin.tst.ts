@@ -40,6 +40,22 @@ describe('register', () => {
     expect(app.register).type.toBeCallableWith(resilientRedis, { rateLimit: false, healthRoute: false })
   })
 
+  test('takes @fastify/redis\'s client and closeClient, and the ioredis options it passes through', () => {
+    const own = {} as Redis
+    expect(app.register).type.toBeCallableWith(resilientRedis, { client: own, closeClient: true })
+    expect(app.register).type.toBeCallableWith(resilientRedis, { keyPrefix: 'api:', family: 4, connectionName: 'api', enableAutoPipelining: true })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { client: 'redis://127.0.0.1:6379' })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { closeClient: 'yes' })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { keyPrefix: 7 })
+  })
+
+  test('rejects the ioredis options the plugin decides, and @fastify/redis\'s namespace', () => {
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { enableOfflineQueue: true })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { maxRetriesPerRequest: 20 })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { lazyConnect: true })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { namespace: 'cache' })
+  })
+
   test('rejects options of the wrong type', () => {
     expect(app.register).type.not.toBeCallableWith(resilientRedis, { healthRoute: 42 })
     expect(app.register).type.not.toBeCallableWith(resilientRedis, { port: '6379' })
