@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { assertClientName, clientUrlVariable, DEFAULT_CLIENT } from './client-names.js'
+import { conflictAdvice } from './conflict-advice.js'
 import { ConflictingSettingsError, InvalidSettingError, PasswordFileError, PasswordRequiredError } from './errors.js'
 import { envSecrets, safeCause, urlPasswordForms } from './redact.js'
+import { isUrlSetting } from './setting-words.js'
 import { describeConnection, parseDb, parseFlag, parsePort, parseRedisUrl, type ParsedRedisUrl } from './redis-url.js'
 
 /*
@@ -90,7 +92,7 @@ function pick<T> (layers: Array<Array<Candidate<T>>>, same: (a: T, b: T) => bool
       if (value === undefined) continue
       if (found === undefined) found = { value, setting: candidate.setting }
       else if (!same(found.value, value)) {
-        throw new ConflictingSettingsError(found.setting, candidate.setting, `set it in one place only (${found.setting}), or make them equal`)
+        throw new ConflictingSettingsError(found.setting, candidate.setting, conflictAdvice(found.setting, candidate.setting).advice)
       }
     }
     if (found !== undefined) return found
@@ -131,7 +133,7 @@ function envPassword (env: Env): Candidate<string> {
   const inline = envValue(env, 'REDIS_PASSWORD')
   const file = envValue(env, 'REDIS_PASSWORD_FILE')
   if (inline !== undefined && file !== undefined) {
-    throw new ConflictingSettingsError('REDIS_PASSWORD', 'REDIS_PASSWORD_FILE', 'set only one of them')
+    throw new ConflictingSettingsError('REDIS_PASSWORD', 'REDIS_PASSWORD_FILE', conflictAdvice('REDIS_PASSWORD', 'REDIS_PASSWORD_FILE').advice)
   }
   if (file !== undefined) return { setting: 'REDIS_PASSWORD_FILE', read: () => readPasswordFile(file) }
   return { setting: 'REDIS_PASSWORD', read: () => inline }
@@ -276,7 +278,7 @@ export function resolveConfig (input: ConfigInput = {}): ResolvedConfig {
 
   for (const connection of connections) {
     if (requirePassword && connection.password === undefined) {
-      const where = connection.locatedBy.endsWith('_URL') || connection.locatedBy.endsWith('.url') || connection.locatedBy === 'url option'
+      const where = isUrlSetting(connection.locatedBy)
         ? `set REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or put the password in ${connection.locatedBy}`
         : 'set REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or put the password in REDIS_URL'
       throw new PasswordRequiredError(connection.name, where)

@@ -107,7 +107,7 @@ t.test('dist/cli.js', async (t) => {
     noSecret(t, exit)
     t.equal(exit.code, 2)
     t.equal(exit.stdout, '')
-    t.equal(exit.stderr, 'error FRR_ERR_CONFLICTING_SETTINGS: REDIS_URL and REDIS_PASSWORD disagree; set it in one place only (REDIS_URL), or make them equal\n(run with --fix-auth for the exact change)\n')
+    t.equal(exit.stderr, 'error FRR_ERR_CONFLICTING_SETTINGS: REDIS_URL and REDIS_PASSWORD disagree; keep the password only in REDIS_PASSWORD and remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user)\n(run with --fix-auth for the exact change)\n')
   })
 })
 

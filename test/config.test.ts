@@ -370,7 +370,7 @@ t.test('REDIS_PASSWORD_FILE', async (t) => {
   t.test('with REDIS_PASSWORD as well is a conflict', async (t) => {
     const err = throwsCode(t, () => resolveConfig({ env: { REDIS_PASSWORD: 'a', REDIS_PASSWORD_FILE: passwordFile('a\n') } }), 'FRR_ERR_CONFLICTING_SETTINGS')
     t.match(err.message, /REDIS_PASSWORD and REDIS_PASSWORD_FILE/)
-    t.match(err.message, /set only one of them/)
+    t.match(err.message, /set only one of REDIS_PASSWORD and REDIS_PASSWORD_FILE/)
   })
 
   t.test('with an empty REDIS_PASSWORD is no conflict', async (t) => {

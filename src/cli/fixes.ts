@@ -1,3 +1,4 @@
+import { conflictAdvice } from '../conflict-advice.js'
 import type { ResolvedConnection } from '../config.js'
 import type { FailureClass } from '../failure-class.js'
 
@@ -86,16 +87,6 @@ export function configErrorFixes (code: string, message: string, ctx: FixContext
   if (code !== 'FRR_ERR_CONFLICTING_SETTINGS') return []
   // The message starts "<first> and <second> disagree; …" with two setting names.
   const [first, second] = (message.split(' disagree')[0] as string).split(' and ') as [string, string]
-  const url = [first, second].find((s) => s.endsWith('_URL'))
-  const password = [first, second].find((s) => s.startsWith('REDIS_PASSWORD'))
-  if (url !== undefined && password !== undefined) {
-    return [
-      `keep the password in one place: remove it from ${url} (redis://host:port/db, or redis://user@host:port/db for an ACL user) and keep it only in ${password} ${ctx.where}`,
-      `if the URL held the right password, put that value in ${password} first`,
-    ]
-  }
-  if (password !== undefined) {
-    return [`set only one of ${first} and ${second} ${ctx.where}: REDIS_PASSWORD_FILE when the password is mounted as a file (Docker or Kubernetes secret), REDIS_PASSWORD otherwise`]
-  }
-  return [`say it in one place: remove ${second}, or make it match ${first} ${ctx.where}`]
+  const { advice, details } = conflictAdvice(first, second)
+  return [`${advice} ${ctx.where}`, ...details]
 }
