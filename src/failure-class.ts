@@ -62,16 +62,21 @@ export function passwordPlace (from: string | undefined): string {
   return `the password from ${settingName(from)}`
 }
 
+/** The setting a password goes in: the one it came from, else REDIS_PASSWORD. */
+export function passwordSetting (from: string | undefined): string {
+  return from ?? 'REDIS_PASSWORD'
+}
+
 /** The change that puts `whose` password where the wrong one is; "it" is the password. */
 export function passwordRepair (from: string | undefined, whose: string): string {
   if (from !== undefined && isUrlSetting(from)) return `replace it in ${settingName(from)} with ${whose}, or better remove it from the URL and set REDIS_PASSWORD once`
   if (from === 'REDIS_PASSWORD_FILE') return `put ${whose} in that file`
-  return `set ${settingName(from ?? 'REDIS_PASSWORD')} to ${whose}`
+  return `set ${settingName(passwordSetting(from))} to ${whose}`
 }
 
 /** The change that stops sending the password. */
 export function passwordRemoval (from: string | undefined): string {
-  return from !== undefined && isUrlSetting(from) ? `remove the password from ${settingName(from)}` : `remove ${settingName(from ?? 'REDIS_PASSWORD')}`
+  return from !== undefined && isUrlSetting(from) ? `remove the password from ${settingName(from)}` : `remove ${settingName(passwordSetting(from))}`
 }
 
 /** The setting that names the host (REDIS_PORT or the defaults alone do not). */

@@ -1,6 +1,6 @@
 import { conflictAdvice } from '../conflict-advice.js'
 import type { ResolvedConnection } from '../config.js'
-import { failureHint, failureSummary, hostSetting, isAuthFailure, passwordPlace, passwordRemoval, passwordRepair, type FailureClass } from '../failure-class.js'
+import { failureHint, failureSummary, hostSetting, isAuthFailure, passwordPlace, passwordRemoval, passwordRepair, passwordSetting, type FailureClass } from '../failure-class.js'
 import { isUrlSetting } from '../setting-words.js'
 
 /*
@@ -96,7 +96,7 @@ function passwordWrongDetails (from: string | undefined, ctx: FixContext): strin
     ]
   }
   if (from === 'REDIS_PASSWORD_FILE') return [`or point REDIS_PASSWORD_FILE at the file that holds the right password ${ctx.where}`]
-  return [`change ${from ?? 'REDIS_PASSWORD'} ${ctx.where}`]
+  return [`change ${passwordSetting(from)} ${ctx.where}`]
 }
 
 /** Fixes for the configuration errors of resolveConfig whose message alone is not enough. */
