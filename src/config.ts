@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
 import { assertClientName, clientUrlVariable, DEFAULT_CLIENT } from './client-names.js'
+import { conflictAdvice } from './conflict-advice.js'
 import { ConflictingSettingsError, InvalidSettingError, PasswordFileError, PasswordRequiredError } from './errors.js'
+import { envSecrets, safeCause, urlPasswordForms } from './redact.js'
+import { isUrlSetting } from './setting-words.js'
 import { describeConnection, parseDb, parseFlag, parsePort, parseRedisUrl, type ParsedRedisUrl } from './redis-url.js'
 
 /*
@@ -89,7 +92,7 @@ function pick<T> (layers: Array<Array<Candidate<T>>>, same: (a: T, b: T) => bool
       if (value === undefined) continue
       if (found === undefined) found = { value, setting: candidate.setting }
       else if (!same(found.value, value)) {
-        throw new ConflictingSettingsError(found.setting, candidate.setting, `set it in one place only (${found.setting}), or make them equal`)
+        throw new ConflictingSettingsError(found.setting, candidate.setting, conflictAdvice(found.setting, candidate.setting).advice)
       }
     }
     if (found !== undefined) return found
@@ -103,16 +106,25 @@ function envValue (env: Env, name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
+/**
+ * The path for a message. A value without a directory separator is not shown:
+ * it may well be the password itself, set in REDIS_PASSWORD_FILE by mistake.
+ */
+function shownPath (path: string): string {
+  return /[/\\]/.test(path) ? path : 'not shown: a name without a directory, which may be the password itself'
+}
+
 function readPasswordFile (path: string): string {
   let content: string
   try {
     content = readFileSync(path, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error'
-    throw new PasswordFileError(path, `cannot be read (${code})`, { cause: error })
+    // The fs error's message and `path` hold the value: only a scrubbed copy comes along.
+    throw new PasswordFileError(shownPath(path), `cannot be read (${code})`, { cause: safeCause(error, [path]) })
   }
   const password = content.replace(/[\r\n]+$/, '')
-  if (password === '') throw new PasswordFileError(path, 'is empty')
+  if (password === '') throw new PasswordFileError(shownPath(path), 'is empty')
   return password
 }
 
@@ -121,7 +133,7 @@ function envPassword (env: Env): Candidate<string> {
   const inline = envValue(env, 'REDIS_PASSWORD')
   const file = envValue(env, 'REDIS_PASSWORD_FILE')
   if (inline !== undefined && file !== undefined) {
-    throw new ConflictingSettingsError('REDIS_PASSWORD', 'REDIS_PASSWORD_FILE', 'set only one of them')
+    throw new ConflictingSettingsError('REDIS_PASSWORD', 'REDIS_PASSWORD_FILE', conflictAdvice('REDIS_PASSWORD', 'REDIS_PASSWORD_FILE').advice)
   }
   if (file !== undefined) return { setting: 'REDIS_PASSWORD_FILE', read: () => readPasswordFile(file) }
   return { setting: 'REDIS_PASSWORD', read: () => inline }
@@ -137,6 +149,9 @@ function option<T> (setting: string, value: T | undefined): Candidate<T> {
 /** A boolean-ish view of `tls` for agreement checks; an options object means on. */
 const sameTls = (a: boolean | TlsOptions, b: boolean | TlsOptions): boolean => (a !== false) === (b !== false)
 
+/** What one resolution reads: the options, the environment, and every password they hold (never shown in an error). */
+interface Sources { input: ConfigInput; env: Env; secrets: readonly string[] }
+
 /**
  * Resolves one connection. `serverSettings` says whether host, port and db
  * settings of the default connection (options and REDIS_HOST/PORT/DB) apply:
@@ -144,8 +159,8 @@ const sameTls = (a: boolean | TlsOptions, b: boolean | TlsOptions): boolean => (
  * `clientDb` is a named client's own `db`: it overrides everything for a
  * client on the default server, and sits beside its URL otherwise.
  */
-function resolveOne (name: string, input: ConfigInput, env: Env, urlSource: UrlSource | undefined, serverSettings: boolean, clientDb?: Candidate<number>): ResolvedConnection {
-  const url: ParsedRedisUrl | undefined = urlSource === undefined ? undefined : parseRedisUrl(urlSource.value, urlSource.setting)
+function resolveOne (name: string, { input, env, secrets }: Sources, urlSource: UrlSource | undefined, serverSettings: boolean, clientDb?: Candidate<number>): ResolvedConnection {
+  const url: ParsedRedisUrl | undefined = urlSource === undefined ? undefined : parseRedisUrl(urlSource.value, urlSource.setting, secrets)
   const fromUrl = <T>(layer: 'option' | 'env', read: (u: ParsedRedisUrl) => T | undefined): Array<Candidate<T>> =>
     url !== undefined && urlSource?.layer === layer ? [{ setting: urlSource.setting, read: () => read(url) }] : []
 
@@ -154,14 +169,14 @@ function resolveOne (name: string, input: ConfigInput, env: Env, urlSource: UrlS
     [...fromUrl('env', (u) => u.host), ...(serverSettings ? [{ setting: 'REDIS_HOST', read: () => envValue(env, 'REDIS_HOST') }] : [])],
   ])
   const port = pick<number>([
-    [...fromUrl('option', (u) => u.port), ...(serverSettings ? [{ setting: 'port option', read: () => input.port === undefined ? undefined : parsePort(input.port, 'port option') }] : [])],
-    [...fromUrl('env', (u) => u.port), ...(serverSettings ? [{ setting: 'REDIS_PORT', read: () => mapDefined(envValue(env, 'REDIS_PORT'), (v) => parsePort(v, 'REDIS_PORT')) }] : [])],
+    [...fromUrl('option', (u) => u.port), ...(serverSettings ? [{ setting: 'port option', read: () => input.port === undefined ? undefined : parsePort(input.port, 'port option', secrets) }] : [])],
+    [...fromUrl('env', (u) => u.port), ...(serverSettings ? [{ setting: 'REDIS_PORT', read: () => mapDefined(envValue(env, 'REDIS_PORT'), (v) => parsePort(v, 'REDIS_PORT', secrets)) }] : [])],
   ])
   const ownDb = clientDb === undefined ? [] : [clientDb]
   const db = pick<number>([
     serverSettings ? ownDb : [],
     [...fromUrl('option', (u) => u.db), ...(serverSettings ? [option('db option', input.db)] : ownDb)],
-    [...fromUrl('env', (u) => u.db), ...(serverSettings ? [{ setting: 'REDIS_DB', read: () => mapDefined(envValue(env, 'REDIS_DB'), (v) => parseDb(v, 'REDIS_DB')) }] : [])],
+    [...fromUrl('env', (u) => u.db), ...(serverSettings ? [{ setting: 'REDIS_DB', read: () => mapDefined(envValue(env, 'REDIS_DB'), (v) => parseDb(v, 'REDIS_DB', secrets)) }] : [])],
   ])
   const username = pick<string>([
     [...fromUrl('option', (u) => u.username), option('username option', input.username === '' ? undefined : input.username)],
@@ -173,7 +188,7 @@ function resolveOne (name: string, input: ConfigInput, env: Env, urlSource: UrlS
   ])
   const tls = pick<boolean | TlsOptions>([
     [option('tls option', input.tls), ...fromUrl('option', (u) => u.tls || undefined)],
-    [...fromUrl('env', (u) => u.tls || undefined), { setting: 'REDIS_TLS', read: () => mapDefined(envValue(env, 'REDIS_TLS'), (v) => parseFlag(v, 'REDIS_TLS')) }],
+    [...fromUrl('env', (u) => u.tls || undefined), { setting: 'REDIS_TLS', read: () => mapDefined(envValue(env, 'REDIS_TLS'), (v) => parseFlag(v, 'REDIS_TLS', secrets)) }],
   ], sameTls)
 
   const resolved = {
@@ -194,7 +209,7 @@ function mapDefined<T, R> (value: T | undefined, map: (v: T) => R): R | undefine
   return value === undefined ? undefined : map(value)
 }
 
-function checkTypes (input: ConfigInput): void {
+function checkTypes (input: ConfigInput, secrets: readonly string[]): void {
   const expect = (setting: string, value: unknown, type: string): void => {
     if (value !== undefined && typeof value !== type) {
       throw new InvalidSettingError(`${setting} option`, `must be a ${type} (got ${typeof value})`, `pass a ${type} or leave it out`)
@@ -205,7 +220,7 @@ function checkTypes (input: ConfigInput): void {
   expect('username', input.username, 'string')
   expect('password', input.password, 'string')
   expect('requirePassword', input.requirePassword, 'boolean')
-  if (input.db !== undefined) parseDb(input.db, 'db option')
+  if (input.db !== undefined) parseDb(input.db, 'db option', secrets)
   if (input.tls !== undefined && typeof input.tls !== 'boolean' && (typeof input.tls !== 'object' || input.tls === null)) {
     throw new InvalidSettingError('tls option', `must be true, false or TLS options (got ${typeof input.tls})`, 'pass true, or an object of node:tls connect options')
   }
@@ -215,37 +230,55 @@ function checkTypes (input: ConfigInput): void {
 }
 
 /**
+ * Every password the input mentions, read before anything is checked, so an
+ * error can leave out a value that holds one: REDIS_PASSWORD, the password
+ * option, and the password part of every URL, parsable or not. (The content
+ * of REDIS_PASSWORD_FILE is read only when it is the password in use.)
+ */
+function knownSecrets (input: ConfigInput, env: Env): string[] {
+  const clients: unknown[] = typeof input.clients === 'object' && input.clients !== null ? Object.values(input.clients) : []
+  const urls = [input.url, ...clients.map((c) => (c as NamedClientSettings | null | undefined)?.url)]
+  return [
+    ...envSecrets(env),
+    ...(typeof input.password === 'string' ? [input.password] : []),
+    ...urls.flatMap((url) => typeof url === 'string' ? urlPasswordForms(url) : []),
+  ]
+}
+
+/**
  * Resolves the default connection and every named client.
  * Throws a coded error (`FRR_ERR_*`) naming the setting for any bad input.
  */
 export function resolveConfig (input: ConfigInput = {}): ResolvedConfig {
   const env = input.env ?? {}
-  checkTypes(input)
+  const secrets = knownSecrets(input, env)
+  checkTypes(input, secrets)
+  const sources: Sources = { input, env, secrets }
   const requirePassword = input.requirePassword ?? env.NODE_ENV === 'production'
 
   const defaultUrl: UrlSource | undefined =
     input.url !== undefined && input.url !== '' ? { value: input.url, setting: 'url option', layer: 'option' }
       : envValue(env, 'REDIS_URL') !== undefined ? { value: envValue(env, 'REDIS_URL') as string, setting: 'REDIS_URL', layer: 'env' }
         : undefined
-  const connections = [resolveOne(DEFAULT_CLIENT, input, env, defaultUrl, true)]
+  const connections = [resolveOne(DEFAULT_CLIENT, sources, defaultUrl, true)]
 
   for (const [name, settings] of Object.entries(input.clients ?? {})) {
     assertClientName(name)
     const urlVariable = clientUrlVariable(name)
-    const clientDb: Candidate<number> = { setting: `clients.${name}.db`, read: () => mapDefined(settings?.db, (v) => parseDb(v, `clients.${name}.db`)) }
+    const clientDb: Candidate<number> = { setting: `clients.${name}.db`, read: () => mapDefined(settings?.db, (v) => parseDb(v, `clients.${name}.db`, secrets)) }
     const ownUrl: UrlSource | undefined =
       settings?.url !== undefined && settings.url !== '' ? { value: settings.url, setting: `clients.${name}.url`, layer: 'option' }
         : envValue(env, urlVariable) !== undefined ? { value: envValue(env, urlVariable) as string, setting: urlVariable, layer: 'env' }
           : undefined
     connections.push(ownUrl === undefined
       // No URL of its own: the default server, in its own database if one is given.
-      ? resolveOne(name, input, env, defaultUrl, true, clientDb)
-      : resolveOne(name, input, env, ownUrl, false, clientDb))
+      ? resolveOne(name, sources, defaultUrl, true, clientDb)
+      : resolveOne(name, sources, ownUrl, false, clientDb))
   }
 
   for (const connection of connections) {
     if (requirePassword && connection.password === undefined) {
-      const where = connection.locatedBy.endsWith('_URL') || connection.locatedBy.endsWith('.url') || connection.locatedBy === 'url option'
+      const where = isUrlSetting(connection.locatedBy)
         ? `set REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or put the password in ${connection.locatedBy}`
         : 'set REDIS_PASSWORD (or REDIS_PASSWORD_FILE), or put the password in REDIS_URL'
       throw new PasswordRequiredError(connection.name, where)

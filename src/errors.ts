@@ -1,9 +1,10 @@
 import createError, { type FastifyErrorConstructor } from '@fastify/error'
+import { safeCause } from './redact.js'
 
 /*
  * Every error this package throws, in one place. Messages name the setting and
  * say what to do; they never contain a secret (callers pass variable names and
- * redacted URLs only). `instanceof` works across copies of the package because
+ * masked URLs only). `instanceof` works across copies of the package because
  * @fastify/error keys instances on `Symbol.for(code)`.
  *
  * Each constant has an explicit type built from a named type import, so the
@@ -16,12 +17,33 @@ import createError, { type FastifyErrorConstructor } from '@fastify/error'
 export type CodedErrorConstructor<Code extends string, StatusCode extends number, Args extends unknown[]> =
   FastifyErrorConstructor<{ code: Code, statusCode: StatusCode }, Args>
 
+/**
+ * The same error class, except that a `cause` passed to it is stored as a
+ * safeCause copy (name, code, message, nothing else), never as the original:
+ * whatever a caller passes, no foreign error with a secret in its properties
+ * (Node's URL error keeps the raw URL in `input`) can hang off one of ours.
+ */
+function withSafeCause<E extends { code: string }, A extends unknown[]> (Raw: FastifyErrorConstructor<E, A>): FastifyErrorConstructor<E, A> {
+  function SafeCauseError (...args: A) {
+    const last = args[args.length - 1] as { cause?: unknown } | undefined
+    if (typeof last === 'object' && last !== null && 'cause' in last) args[args.length - 1] = { cause: safeCause(last.cause, []) }
+    const error = new Raw(...args)
+    // The stack starts where the caller threw, as with the original class.
+    Error.captureStackTrace(error, SafeCauseError)
+    return error
+  }
+  // Statics and Symbol.hasInstance (instanceof) come from the original class.
+  Object.setPrototypeOf(SafeCauseError, Raw)
+  SafeCauseError.prototype = Raw.prototype
+  return SafeCauseError as unknown as FastifyErrorConstructor<E, A>
+}
+
 /** A setting could not be understood: `(setting, what was wrong, what to do)`. */
-export const InvalidSettingError: CodedErrorConstructor<'FRR_ERR_INVALID_SETTING', 500, [string, string, string, { cause: unknown }?]> = createError(
+export const InvalidSettingError: CodedErrorConstructor<'FRR_ERR_INVALID_SETTING', 500, [string, string, string, { cause: unknown }?]> = withSafeCause(createError(
   'FRR_ERR_INVALID_SETTING',
   '%s %s; %s',
   500
-)
+))
 
 /** Two settings disagree: `(first, second, what to do)`. */
 export const ConflictingSettingsError: CodedErrorConstructor<'FRR_ERR_CONFLICTING_SETTINGS', 500, [string, string, string]> = createError(
@@ -37,12 +59,12 @@ export const PasswordRequiredError: CodedErrorConstructor<'FRR_ERR_PASSWORD_REQU
   500
 )
 
-/** The password file could not be read: `(path, reason)`; carries the fs error as `cause`. */
-export const PasswordFileError: CodedErrorConstructor<'FRR_ERR_PASSWORD_FILE', 500, [string, string, { cause: unknown }?]> = createError(
+/** The password file could not be read: `(path, reason)`; carries a safe copy of the fs error as `cause`. */
+export const PasswordFileError: CodedErrorConstructor<'FRR_ERR_PASSWORD_FILE', 500, [string, string, { cause: unknown }?]> = withSafeCause(createError(
   'FRR_ERR_PASSWORD_FILE',
   'REDIS_PASSWORD_FILE (%s) %s; point it at a readable file that holds only the password',
   500
-)
+))
 
 /** The plugin was registered twice on the same instance. */
 export const AlreadyRegisteredError: CodedErrorConstructor<'FRR_ERR_ALREADY_REGISTERED', 500, []> = createError(

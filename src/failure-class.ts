@@ -1,6 +1,11 @@
+import type { ResolvedConnection } from './config.js'
+import { isUrlSetting, settingName } from './setting-words.js'
+
 /*
  * What went wrong with a Redis connection, in the words an operator needs.
- * The wording of ioredis 6 / Redis 6–7 errors is matched here and nowhere else.
+ * The wording of ioredis 6 / Redis 6–7 errors is matched here and nowhere else;
+ * so are the words for each class (summary, hint), which `check`'s fixes
+ * (cli/fixes.ts) build on, so that they always say the same thing.
  */
 
 export type FailureClass =
@@ -46,27 +51,89 @@ export function isAuthFailure (failure: FailureClass): boolean {
   return failure === 'password-missing' || failure === 'password-wrong' || failure === 'password-not-required'
 }
 
-/** One sentence per class: what it means and what to check. Never names a secret. */
-export function failureHint (failure: FailureClass, where: { host: string; port: number; passwordFrom: string | undefined; tls?: unknown }): string {
-  const at = `${where.host}:${where.port}`
+/** What the words need to know of a connection; a ResolvedConnection has it all. */
+export type FailureContext = Pick<ResolvedConnection, 'host' | 'port' | 'passwordFrom' | 'username' | 'locatedBy' | 'tls'>
+
+/** Where the password in use lives: inside a URL, in a file, or in a setting of its own. */
+export function passwordPlace (from: string | undefined): string {
+  if (from === undefined) return 'no password'
+  if (isUrlSetting(from)) return `the password inside ${settingName(from)}`
+  if (from === 'REDIS_PASSWORD_FILE') return 'the password in the file REDIS_PASSWORD_FILE names'
+  return `the password from ${settingName(from)}`
+}
+
+/** The setting a password goes in: the one it came from, else REDIS_PASSWORD. */
+export function passwordSetting (from: string | undefined): string {
+  return from ?? 'REDIS_PASSWORD'
+}
+
+/** The change that puts `whose` password where the wrong one is; "it" is the password. */
+export function passwordRepair (from: string | undefined, whose: string): string {
+  if (from !== undefined && isUrlSetting(from)) return `replace it in ${settingName(from)} with ${whose}, or better remove it from the URL and set REDIS_PASSWORD once`
+  if (from === 'REDIS_PASSWORD_FILE') return `put ${whose} in that file`
+  return `set ${settingName(passwordSetting(from))} to ${whose}`
+}
+
+/** The change that stops sending the password. */
+export function passwordRemoval (from: string | undefined): string {
+  return from !== undefined && isUrlSetting(from) ? `remove the password from ${settingName(from)}` : `remove ${settingName(passwordSetting(from))}`
+}
+
+/** The setting that names the host (REDIS_PORT or the defaults alone do not). */
+export function hostSetting (locatedBy: string): string {
+  if (locatedBy === 'port option') return 'the host option'
+  return locatedBy === 'REDIS_PORT' || locatedBy === 'defaults' ? 'REDIS_HOST' : settingName(locatedBy)
+}
+
+/** What happened, in one plain sentence: the start of the hint, of the first fix, and of `check`'s step line. */
+export function failureSummary (failure: FailureClass, c: FailureContext): string {
+  const at = `${c.host}:${c.port}`
+  switch (failure) {
+    case 'refused': return `nothing accepts connections at ${at}`
+    case 'hanging': return `${at} accepts connections but does not answer in time`
+    case 'connection-lost': return `the connection to ${at} was closed by the server or something in between`
+    case 'password-missing': return `the server at ${at} requires a password and none is sent`
+    case 'password-wrong': return c.username === undefined
+      ? `the server at ${at} rejected ${passwordPlace(c.passwordFrom)}`
+      : `the server at ${at} rejected ACL user "${c.username}" with ${passwordPlace(c.passwordFrom)}`
+    case 'password-not-required': return `the server at ${at} has no password, yet the app sends ${passwordPlace(c.passwordFrom)}`
+    case 'dns': return `the host name "${c.host}" does not resolve`
+    case 'tls': return `the TLS handshake with ${at} failed`
+    case 'other': return `unexpected error from ${at}`
+  }
+}
+
+/** What to do, in a few words; the same action `check --fix-auth` spells out. */
+function failureAction (failure: FailureClass, c: FailureContext): string {
   switch (failure) {
     case 'refused':
-      return `nothing accepts connections at ${at}: check that Redis is running and that host and port are right`
+      return `start Redis there, or correct the host and port (they come from ${settingName(c.locatedBy)})`
     case 'hanging':
-      return `the server at ${at} accepts connections but does not answer in time: it may be stopped, overloaded or behind a stalled network${where.tls === undefined ? '' : ', or not speak TLS on this port (TLS is on)'}`
+      return `check that Redis is not stopped or overloaded and that nothing on the network drops the traffic${c.tls === undefined ? '' : ', and that this port speaks TLS (TLS is on)'}`
     case 'connection-lost':
-      return `the connection to ${at} was closed by the server or something in between${where.tls === undefined ? ' (if that port expects TLS, use rediss:// or REDIS_TLS=true)' : ''}`
+      return `often a proxy or port forward whose Redis is down, otherwise the server's log says why${c.tls === undefined ? '; if that port expects TLS, use rediss:// or REDIS_TLS=true' : ''}`
     case 'password-missing':
-      return 'the server requires a password and none is configured: set REDIS_PASSWORD (or REDIS_PASSWORD_FILE, or a password in the URL)'
+      return "set REDIS_PASSWORD (or REDIS_PASSWORD_FILE) to the server's password"
     case 'password-wrong':
-      return `the server rejected the credentials from ${where.passwordFrom ?? 'the configuration'}: check the password (and REDIS_USERNAME for an ACL user)`
+      return c.username === undefined
+        ? passwordRepair(c.passwordFrom, "the server's password (its requirepass)")
+        : `the user may not exist, be off, or have another password; check it on the server (ACL GETUSER ${c.username}), and in the app REDIS_USERNAME (or the user in the URL) and ${passwordPlace(c.passwordFrom)}`
     case 'password-not-required':
-      return `a password is configured (${where.passwordFrom ?? 'configuration'}) but the server at ${at} has none, so anyone who reaches it can use it: set requirepass on the server, or remove the password if this is the server you meant`
+      return `anyone who reaches it can use it; make the server require that password (requirepass), or ${passwordRemoval(c.passwordFrom)} if this server is meant to be open`
     case 'dns':
-      return `the host name "${where.host}" does not resolve: check REDIS_HOST / the URL (a container service name only resolves inside its network; use 127.0.0.1 outside it)`
+      return `check ${hostSetting(c.locatedBy)} (a container service name resolves only inside its network; outside it, use 127.0.0.1 and the published port)`
     case 'tls':
-      return `the TLS handshake with ${at} failed: check REDIS_TLS / rediss:// against the server's TLS port and certificate`
+      return `unless that is the server's TLS port, turn TLS off (redis:// instead of rediss://, REDIS_TLS unset); on a TLS port, the certificate must match "${c.host}" and be trusted`
     case 'other':
-      return `unexpected error talking to ${at}`
+      return 'the error itself says what went wrong (NOPERM: the ACL user lacks a permission)'
   }
+}
+
+/**
+ * One sentence per class: what happened, then what to do. The plugin's log
+ * lines and health report use it; `check` prints it, and starts its fixes
+ * with it. Names settings, never a secret.
+ */
+export function failureHint (failure: FailureClass, c: FailureContext): string {
+  return `${failureSummary(failure, c)}: ${failureAction(failure, c)}`
 }

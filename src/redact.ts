@@ -27,18 +27,57 @@ export function scrubText (text: string, secrets: Iterable<string | undefined>):
   return out
 }
 
-/** A URL with its password (if any) replaced by `***`; the username stays visible. */
-export function redactUrl (url: string): string {
+/**
+ * What an error message may show of a URL that could not be used: its scheme
+ * and nothing else (`redis://***`). Whatever follows the scheme may hold a
+ * password, also when the URL parses: `redis:/:pw@host` has no host, and the
+ * password sits in its path.
+ */
+export function maskUrl (url: string): string {
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? ''
+  return `${scheme}//${MASK}`
+}
+
+/**
+ * The password part of a URL-shaped value, as written and decoded, found
+ * without parsing it (so also in a URL that `new URL()` rejects): anything
+ * between `scheme://user:` and the last `@` before a `/`.
+ */
+export function urlPasswordForms (value: string): string[] {
+  const raw = /^[^:/]+:\/\/[^/@]*?:([^/]*)@/.exec(value)?.[1]
+  if (raw === undefined || raw === '') return []
   try {
-    const parsed = new URL(url)
-    if (parsed.password === '') return url
-    parsed.password = MASK
-    return parsed.toString()
+    return [raw, decodeURIComponent(raw)]
   } catch {
-    // Not a URL we can parse: show only the scheme, so a password in it cannot leak.
-    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(url)?.[0] ?? ''
-    return `${scheme}//${MASK}`
+    return [raw]
   }
+}
+
+/**
+ * Every password an environment mentions, for scrubbing even when the
+ * configuration cannot be resolved: REDIS_PASSWORD and the password part of
+ * every REDIS_*URL.
+ */
+export function envSecrets (env: Record<string, string | undefined>): string[] {
+  const secrets: string[] = []
+  for (const [key, value] of Object.entries(env)) {
+    if (value === undefined || value === '') continue
+    if (key === 'REDIS_PASSWORD') secrets.push(value)
+    else if (/^REDIS_(?:.+_)?URL$/.test(key)) secrets.push(...urlPasswordForms(value))
+  }
+  return [...new Set(secrets)]
+}
+
+/**
+ * A setting's value, quoted for an error message, unless it holds a secret
+ * (a password pasted into REDIS_DB, say): then a note instead of the value.
+ * Case-insensitive, since URL parsing lower-cases some parts.
+ */
+export function quoted (value: string, secrets: Iterable<string | undefined>): string {
+  const lower = value.toLowerCase()
+  return secretForms(secrets).some((form) => lower.includes(form.toLowerCase()))
+    ? 'a value that holds a configured password, not shown'
+    : `"${value}"`
 }
 
 export interface ScrubbedError {
@@ -60,4 +99,20 @@ export function scrubError (error: unknown, secrets: Iterable<string | undefined
     message: scrubText(error.message, list),
     ...(typeof code === 'string' ? { code } : {}),
   }
+}
+
+/**
+ * A copy of a thrown value that is safe to attach as `cause`: its name, code
+ * and message (scrubbed of `secrets`), and a stack of those alone. Nothing
+ * else of the original comes along: Node's URL errors keep the raw input in
+ * `input`, fs errors the path, ioredis errors the command's arguments, and any
+ * of them may have a cause of its own.
+ */
+export function safeCause (error: unknown, secrets: Iterable<string | undefined>): Error {
+  const { name, message, code } = scrubError(error, secrets)
+  const copy = new Error(message)
+  Object.defineProperty(copy, 'name', { value: name, writable: true, configurable: true })
+  if (code !== undefined) Object.assign(copy, { code })
+  copy.stack = `${name}: ${message}`
+  return copy
 }

@@ -84,7 +84,7 @@ t.test('password wrong', async (t) => {
   const test = await buildApp({ env })
   t.teardown(() => test.app.close())
   await assertDegradedBoot(t, test, 'password-wrong')
-  t.match(test.connectionLogs()[0]?.msg, /credentials from REDIS_PASSWORD/)
+  t.match(test.connectionLogs()[0]?.msg, /rejected the password from REDIS_PASSWORD: set REDIS_PASSWORD to the server's password \(its requirepass\)\. Requests go on without it\.$/)
 })
 
 t.test('password sent to a server that has none', async (t) => {

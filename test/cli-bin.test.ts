@@ -70,7 +70,7 @@ t.test('dist/cli.js', async (t) => {
     t.match(exit.stdout, `✔ default  redis://:***@127.0.0.1:${server.port}/0\n  located by REDIS_URL, password from REDIS_PASSWORD\n`)
     t.match(exit.stdout, /  ✔ ping       PONG in [\d.]+ ms\n/)
     t.match(exit.stdout, `✘ cache  redis://:***@127.0.0.1:${dead}/0\n`)
-    t.match(exit.stdout, `  ✘ tcp        refused: connect ECONNREFUSED 127.0.0.1:${dead}\n`)
+    t.match(exit.stdout, `  ✘ tcp        refused: nothing accepts connections at 127.0.0.1:${dead} (connect ECONNREFUSED 127.0.0.1:${dead})\n`)
     t.match(exit.stdout, `    • nothing accepts connections at 127.0.0.1:${dead}: start Redis there`)
     t.match(exit.stdout, /\n✘ 1 of 2 failed: cache \(refused\)\n$/)
   })
@@ -89,7 +89,7 @@ t.test('dist/cli.js', async (t) => {
     noSecret(t, exit)
     t.equal(exit.code, 1)
     t.ok(exit.ms < 8000, `exited after ${exit.ms} ms`)
-    t.match(exit.stdout, '✘ auth       hanging: no answer within 1500 ms')
+    t.match(exit.stdout, /✘ auth       hanging: 127\.0\.0\.1:\d+ accepts connections but does not answer in time \(no answer within 1500 ms\)/)
   })
 
   t.test('a missing --env-file: a failure naming the file, before any connection', async (t) => {
@@ -107,7 +107,7 @@ t.test('dist/cli.js', async (t) => {
     noSecret(t, exit)
     t.equal(exit.code, 2)
     t.equal(exit.stdout, '')
-    t.equal(exit.stderr, 'error FRR_ERR_CONFLICTING_SETTINGS: REDIS_URL and REDIS_PASSWORD disagree; set it in one place only (REDIS_URL), or make them equal\n(run with --fix-auth for the exact change)\n')
+    t.equal(exit.stderr, 'error FRR_ERR_CONFLICTING_SETTINGS: REDIS_URL and REDIS_PASSWORD disagree; keep the password only in REDIS_PASSWORD and remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user)\n(run with --fix-auth for the exact change)\n')
   })
 })
 

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import t from 'tap'
 import { parseCliArgs, USAGE } from '../src/cli/args.js'
-import { envSecrets, loadEnv } from '../src/cli/env.js'
+import { loadEnv } from '../src/cli/env.js'
+import { envSecrets } from '../src/redact.js'
 import { configErrorFixes, fixLocation } from '../src/cli/fixes.js'
 import { describePolicy, describeServer, infoField, serverRole } from '../src/cli/redis-facts.js'
 import { runCli } from '../src/cli/run-cli.js'
@@ -137,7 +138,7 @@ t.test('configuration errors exit 2 and name settings, never values', async (t) 
     t.equal(code, 2)
     t.equal(stdout, '')
     t.match(stderr, /^error FRR_ERR_CONFLICTING_SETTINGS: REDIS_URL and REDIS_PASSWORD disagree.*\nfix:\n/)
-    t.match(stderr, `  • keep the password in one place: remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user) and keep it only in REDIS_PASSWORD in ${file}\n`)
+    t.match(stderr, `  • keep the password only in REDIS_PASSWORD and remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user) in ${file}\n`)
     t.match(stderr, '  • if the URL held the right password, put that value in REDIS_PASSWORD first\n')
   })
 
@@ -152,9 +153,9 @@ t.test('configuration errors exit 2 and name settings, never values', async (t) 
       connections: [],
       error: {
         code: 'FRR_ERR_CONFLICTING_SETTINGS',
-        message: 'REDIS_URL and REDIS_PASSWORD disagree; set it in one place only (REDIS_URL), or make them equal',
+        message: 'REDIS_URL and REDIS_PASSWORD disagree; keep the password only in REDIS_PASSWORD and remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user)',
         fixes: [
-          `keep the password in one place: remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user) and keep it only in REDIS_PASSWORD ${fixLocation([])}`,
+          `keep the password only in REDIS_PASSWORD and remove it from REDIS_URL (redis://host:port/db, or redis://user@host:port/db for an ACL user) ${fixLocation([])}`,
           'if the URL held the right password, put that value in REDIS_PASSWORD first',
         ],
       },
@@ -167,21 +168,21 @@ t.test('configuration errors exit 2 and name settings, never values', async (t) 
     const { code, stderr } = await run(t, ['check', '--fix-auth'], { REDIS_CACHE_URL: conflict.REDIS_URL, REDIS_PASSWORD_FILE: file })
     t.equal(code, 2)
     t.match(stderr, /REDIS_CACHE_URL and REDIS_PASSWORD_FILE disagree/)
-    t.match(stderr, /remove it from REDIS_CACHE_URL .* keep it only in REDIS_PASSWORD_FILE/)
+    t.match(stderr, /• keep the password only in REDIS_PASSWORD_FILE and remove it from REDIS_CACHE_URL /)
   })
 
   t.test('REDIS_PASSWORD and REDIS_PASSWORD_FILE both set', async (t) => {
     const { code, stderr } = await run(t, ['check', '--fix-auth'], { REDIS_PASSWORD: ENV_SECRET, REDIS_PASSWORD_FILE: '/run/secrets/redis' })
     t.equal(code, 2)
     t.match(stderr, /^error FRR_ERR_CONFLICTING_SETTINGS: REDIS_PASSWORD and REDIS_PASSWORD_FILE disagree/)
-    t.match(stderr, /• set only one of REDIS_PASSWORD and REDIS_PASSWORD_FILE .*: REDIS_PASSWORD_FILE when the password is mounted as a file/)
+    t.match(stderr, /• set only one of REDIS_PASSWORD and REDIS_PASSWORD_FILE: REDIS_PASSWORD_FILE when the password is mounted as a file .*, REDIS_PASSWORD otherwise where/)
   })
 
   t.test('a conflict that is not about the password', async (t) => {
     const { code, stderr } = await run(t, ['check', '--fix-auth'], { REDIS_URL: 'redis://127.0.0.1:1', REDIS_HOST: 'elsewhere' })
     t.equal(code, 2)
     t.match(stderr, /REDIS_URL and REDIS_HOST disagree/)
-    t.match(stderr, /• say it in one place: remove REDIS_HOST, or make it match REDIS_URL /)
+    t.match(stderr, /• REDIS_URL already sets the host: remove REDIS_HOST, or make it match the host in REDIS_URL /)
   })
 
   t.test('a bad port: the message is the fix, no --fix-auth note', async (t) => {

@@ -352,7 +352,8 @@ t.test('REDIS_PASSWORD_FILE', async (t) => {
     t.match(err.message, /REDIS_PASSWORD_FILE/)
     t.match(err.message, /cannot be read \(ENOENT\)/)
     t.match(err.message, /point it at a readable file/)
-    t.match(err.cause, { code: 'ENOENT' })
+    t.match(err.cause, { code: 'ENOENT', message: /^ENOENT: no such file or directory, open '\*\*\*'$/ })
+    t.notOk('path' in (err.cause as object), "a copy of the fs error, without the path property")
   })
 
   t.test('a read error without an errno code says "unknown error"', async (t) => {
@@ -362,13 +363,14 @@ t.test('REDIS_PASSWORD_FILE', async (t) => {
     })
     const err = throwsCode(t, () => mocked.resolveConfig({ env: { REDIS_PASSWORD_FILE: '/run/secrets/redis' } }), 'FRR_ERR_PASSWORD_FILE')
     t.match(err.message, /cannot be read \(unknown error\)/)
-    t.equal(err.cause, failure)
+    t.match(err.cause, { name: 'Error', message: 'disk on fire' })
+    t.not(err.cause, failure, 'a copy')
   })
 
   t.test('with REDIS_PASSWORD as well is a conflict', async (t) => {
     const err = throwsCode(t, () => resolveConfig({ env: { REDIS_PASSWORD: 'a', REDIS_PASSWORD_FILE: passwordFile('a\n') } }), 'FRR_ERR_CONFLICTING_SETTINGS')
     t.match(err.message, /REDIS_PASSWORD and REDIS_PASSWORD_FILE/)
-    t.match(err.message, /set only one of them/)
+    t.match(err.message, /set only one of REDIS_PASSWORD and REDIS_PASSWORD_FILE/)
   })
 
   t.test('with an empty REDIS_PASSWORD is no conflict', async (t) => {

@@ -1,4 +1,5 @@
 // Unit tests for src/errors.ts and for isRedisUnavailableError (src/unavailable-error.ts).
+import { inspect } from 'node:util'
 import t from 'tap'
 import {
   AlreadyRegisteredError,
@@ -24,10 +25,17 @@ t.test('InvalidSettingError', async (t) => {
 })
 
 t.test('InvalidSettingError with a cause', async (t) => {
-  const cause = new TypeError('Invalid URL')
+  const cause = Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL', input: 'redis://:hunter2@h:x' })
   const err = new InvalidSettingError('REDIS_URL', 'is bad', 'fix it', { cause })
-  t.equal(err.cause, cause)
   t.equal(err.message, 'REDIS_URL is bad; fix it', 'the cause is not formatted into the message')
+  t.not(err.cause, cause, 'whatever the caller passes, the cause is a copy…')
+  t.match(err.cause, { name: 'TypeError', message: 'Invalid URL', code: 'ERR_INVALID_URL' })
+  t.notOk('input' in (err.cause as object), '… of name, code and message only')
+  t.notMatch(inspect(err, { depth: Infinity, showHidden: true }), /hunter2/)
+  t.ok(err instanceof InvalidSettingError)
+  t.ok(InvalidSettingError('a', 'b', 'c') instanceof InvalidSettingError, 'callable without new, like any @fastify/error class')
+  t.match(err.stack, /^FastifyError: REDIS_URL is bad; fix it\n\s+at /)
+  t.notMatch(err.stack, /SafeCauseError/, 'the stack starts at the caller')
 })
 
 t.test('ConflictingSettingsError', async (t) => {
@@ -51,8 +59,10 @@ t.test('PasswordFileError', async (t) => {
   t.equal(err.code, 'FRR_ERR_PASSWORD_FILE')
   t.equal(err.statusCode, 500)
   t.equal(err.message, 'REDIS_PASSWORD_FILE (/run/secrets/redis) is empty; point it at a readable file that holds only the password')
-  const cause = Object.assign(new Error('ENOENT'), { code: 'ENOENT' })
-  t.equal(new PasswordFileError('/x', 'cannot be read (ENOENT)', { cause }).cause, cause)
+  const cause = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT', path: '/x' })
+  const withCause = new PasswordFileError('/x', 'cannot be read (ENOENT)', { cause })
+  t.match(withCause.cause, { code: 'ENOENT', message: cause.message })
+  t.notOk('path' in (withCause.cause as object), 'a copy without the properties of the fs error')
 })
 
 t.test('AlreadyRegisteredError', async (t) => {

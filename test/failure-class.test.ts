@@ -1,6 +1,6 @@
-// Unit tests for src/failure-class.ts: classifying ioredis / Node errors and the hint per class.
+// Unit tests for src/failure-class.ts: classifying ioredis / Node errors into failure classes.
 import t from 'tap'
-import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from '../src/failure-class.js'
+import { classifyFailure, isAuthFailure, type FailureClass } from '../src/failure-class.js'
 
 /** An Error with a Node-style `code`. */
 function coded (code: string, message = `connect ${code} 127.0.0.1:6379`): Error {
@@ -93,78 +93,4 @@ t.test('isAuthFailure', async (t) => {
   t.same(auth, ['password-missing', 'password-wrong', 'password-not-required'])
 })
 
-t.test('failureHint', async (t) => {
-  const where = { host: 'redis.internal', port: 6380, passwordFrom: 'REDIS_PASSWORD_FILE' }
-  const none = { ...where, passwordFrom: undefined }
-
-  t.test('refused', async (t) => {
-    const hint = failureHint('refused', where)
-    t.match(hint, /redis\.internal:6380/)
-    t.match(hint, /check that Redis is running/)
-  })
-
-  t.test('hanging', async (t) => {
-    const hint = failureHint('hanging', where)
-    t.match(hint, /redis\.internal:6380/)
-    t.match(hint, /does not answer in time/)
-    t.notMatch(hint, /TLS/, 'no TLS remark without TLS')
-  })
-
-  t.test('hanging with TLS on suggests a port that does not speak TLS', async (t) => {
-    t.match(failureHint('hanging', { ...where, tls: {} }), /does not answer in time.*not speak TLS on this port \(TLS is on\)/)
-    t.notMatch(failureHint('hanging', { ...where, tls: undefined }), /TLS/)
-  })
-
-  t.test('connection-lost', async (t) => {
-    const hint = failureHint('connection-lost', where)
-    t.match(hint, /redis\.internal:6380/)
-    t.match(hint, /was closed by the server or something in between/)
-    t.match(hint, /if that port expects TLS/, 'without TLS, suggests it')
-    t.notMatch(failureHint('connection-lost', { ...where, tls: {} }), /expects TLS/, 'with TLS on, does not')
-  })
-
-  t.test('password-missing', async (t) => {
-    const hint = failureHint('password-missing', where)
-    t.match(hint, /requires a password/)
-    t.match(hint, /REDIS_PASSWORD/)
-  })
-
-  t.test('password-wrong names where the password came from', async (t) => {
-    t.match(failureHint('password-wrong', where), /rejected the credentials from REDIS_PASSWORD_FILE/)
-    t.match(failureHint('password-wrong', where), /REDIS_USERNAME/)
-    t.match(failureHint('password-wrong', none), /rejected the credentials from the configuration/)
-  })
-
-  t.test('password-not-required names where the password came from', async (t) => {
-    const hint = failureHint('password-not-required', where)
-    t.match(hint, /a password is configured \(REDIS_PASSWORD_FILE\)/)
-    t.match(hint, /redis\.internal:6380/)
-    t.match(hint, /requirepass/)
-    t.match(failureHint('password-not-required', none), /a password is configured \(configuration\)/)
-  })
-
-  t.test('dns names the host', async (t) => {
-    const hint = failureHint('dns', where)
-    t.match(hint, /"redis\.internal" does not resolve/)
-    t.match(hint, /REDIS_HOST/)
-  })
-
-  t.test('tls', async (t) => {
-    const hint = failureHint('tls', where)
-    t.match(hint, /TLS handshake with redis\.internal:6380 failed/)
-    t.match(hint, /REDIS_TLS/)
-  })
-
-  t.test('other', async (t) => {
-    t.equal(failureHint('other', where), 'unexpected error talking to redis.internal:6380')
-  })
-
-  t.test('every class has a hint', async (t) => {
-    const all: FailureClass[] = ['refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls', 'other']
-    for (const failure of all) {
-      const hint = failureHint(failure, none)
-      t.type(hint, 'string', failure)
-      t.ok(hint.length > 20, failure)
-    }
-  })
-})
+// The words for each class (summary, hint, fixes, step line): test/doctor-words.test.ts.

@@ -1,6 +1,7 @@
 // Unit tests for src/redact.ts: keeping secrets out of messages and URLs.
 import t from 'tap'
-import { redactUrl, scrubError, scrubText } from '../src/redact.js'
+import { inspect } from 'node:util'
+import { maskUrl, quoted, safeCause, scrubError, scrubText, urlPasswordForms } from '../src/redact.js'
 
 t.test('scrubText', async (t) => {
   t.test('masks every occurrence', async (t) => {
@@ -34,32 +35,57 @@ t.test('scrubText', async (t) => {
   })
 })
 
-t.test('redactUrl', async (t) => {
-  t.test('password replaced, username kept', async (t) => {
-    t.equal(redactUrl('redis://alice:s3cret@h:6379/0'), 'redis://alice:***@h:6379/0')
-    t.equal(redactUrl('redis://:s3cret@h:6379/0'), 'redis://:***@h:6379/0')
-  })
+t.test('maskUrl: the scheme, nothing after it', async (t) => {
+  t.equal(maskUrl('redis://alice:s3cret@h:6379/0'), 'redis://***')
+  t.equal(maskUrl('redis://:hunter2@/0'), 'redis://***')
+  t.equal(maskUrl('rediss://u:pw@h:99999'), 'rediss://***')
+  t.equal(maskUrl('redis+sentinel://:pw@h1:1,h2:2/m'), 'redis+sentinel://***')
+  t.equal(maskUrl('redis:/:hunter2@h:6379'), 'redis://***', 'a URL that parses, with the password in its path')
+  t.equal(maskUrl('hunter2 not a url'), '//***', 'without a scheme: nothing of it')
+  t.equal(maskUrl(''), '//***')
+})
 
-  t.test('percent-encoded password replaced', async (t) => {
-    const out = redactUrl('rediss://:p%40ss@h:6380')
-    t.equal(out, 'rediss://:***@h:6380')
-    t.notMatch(out, /p%40ss|p@ss/)
-  })
+t.test('urlPasswordForms: the password of a URL, parsable or not, as written and decoded', async (t) => {
+  t.same(urlPasswordForms('redis://user:p%202@h:1/0'), ['p%202', 'p 2'])
+  t.same(urlPasswordForms('redis://:pw@127.0.0.1:abc'), ['pw', 'pw'], 'a bad port')
+  t.same(urlPasswordForms('redis+sentinel://:pw@h1:1,h2:2/m'), ['pw', 'pw'])
+  t.same(urlPasswordForms('redis://:%E0%A4%A@h'), ['%E0%A4%A'], 'not valid percent-encoding')
+  t.same(urlPasswordForms('redis://h:1'), [])
+  t.same(urlPasswordForms('redis://user:@h'), [], 'an empty password')
+  t.same(urlPasswordForms('not a url'), [])
+})
 
-  t.test('without a password: unchanged, as written', async (t) => {
-    t.equal(redactUrl('redis://h:6379/0'), 'redis://h:6379/0')
-    t.equal(redactUrl('redis://alice@h'), 'redis://alice@h')
-  })
+t.test('quoted: the value, unless it holds a secret', async (t) => {
+  t.equal(quoted('abc', ['s3cret']), '"abc"')
+  t.equal(quoted('abc', []), '"abc"')
+  t.equal(quoted('xs3cretx', ['s3cret']), 'a value that holds a configured password, not shown')
+  t.equal(quoted('S3CRET', ['s3cret']), 'a value that holds a configured password, not shown', 'in any case')
+  t.equal(quoted('p%40ss', ['p@ss']), 'a value that holds a configured password, not shown', 'percent-encoded')
+  t.equal(quoted('', [undefined, '']), '""', 'unset secrets are ignored')
+})
 
-  t.test('unparsable: only the scheme', async (t) => {
-    t.equal(redactUrl('redis://:hunter2@/0'), 'redis://***')
-    t.equal(redactUrl('rediss://u:pw@h:99999'), 'rediss://***')
-  })
+t.test('safeCause: name, code and scrubbed message; nothing else of the original', async (t) => {
+  let urlError: unknown
+  try { new URL('redis://:s3cret@h:abc') } catch (error) { urlError = error }
+  t.match(urlError, { code: 'ERR_INVALID_URL', input: /s3cret/ }, "Node's URL error holds the input")
+  const copy = safeCause(urlError, ['s3cret'])
+  t.ok(copy instanceof Error)
+  t.equal(copy.name, 'TypeError')
+  t.equal(copy.message, 'Invalid URL')
+  t.equal((copy as { code?: unknown }).code, 'ERR_INVALID_URL')
+  t.equal(copy.stack, 'TypeError: Invalid URL', 'a stack of name and message only')
+  t.same(Object.keys(copy), ['code'], 'no input, no other property')
+  t.notMatch(inspect(copy, { showHidden: true, depth: Infinity }), /s3cret/)
 
-  t.test('unparsable without a scheme: nothing of it', async (t) => {
-    t.equal(redactUrl('hunter2 not a url'), '//***')
-    t.equal(redactUrl(''), '//***')
-  })
+  const reply = Object.assign(new Error('ERR for s3cret'), { name: 'ReplyError', command: { args: ['s3cret'] }, cause: new Error('s3cret') })
+  const scrubbed = safeCause(reply, ['s3cret'])
+  t.equal(scrubbed.message, 'ERR for ***')
+  t.equal(scrubbed.stack, 'ReplyError: ERR for ***')
+  t.equal(scrubbed.cause, undefined, 'no cause chain')
+  t.same(Object.keys(scrubbed), [], 'no command, no code')
+
+  t.equal(safeCause('s3cret failed', ['s3cret']).message, '*** failed', 'a thrown string')
+  t.equal(safeCause(safeCause(reply, ['s3cret']), []).stack, 'ReplyError: ERR for ***', 'a copy of a copy is the same')
 })
 
 t.test('scrubError', async (t) => {

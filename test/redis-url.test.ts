@@ -71,12 +71,27 @@ t.test('parseRedisUrl', async (t) => {
     t.equal(parseRedisUrl('redis://h:6379/3?family=6', 'REDIS_URL').db, 3)
   })
 
-  t.test('not a URL: names the setting, shows the URL redacted, keeps the cause', async (t) => {
+  t.test("not a URL: names the setting, shows the scheme only, keeps a safe copy of Node's error", async (t) => {
     const err = throwsCode(t, () => parseRedisUrl('redis://:hunter2@/0', 'REDIS_URL'), 'FRR_ERR_INVALID_SETTING')
     t.match(err.message, /^REDIS_URL is not a valid URL \(got "redis:\/\/\*\*\*"\)/)
     t.match(err.message, /use redis:\/\/\[\[username\]:password@\]host\[:port\]\[\/db\], or rediss:\/\/ for TLS/)
     t.notMatch(err.message, /hunter2/)
-    t.type(err.cause, TypeError)
+    t.match(err.cause, { name: 'TypeError', message: 'Invalid URL', code: 'ERR_INVALID_URL' })
+    t.notOk('input' in (err.cause as object), "not Node's error itself, whose input holds the URL")
+  })
+
+  t.test('a URL that parses without a host shows the scheme only (the password sits in its path)', async (t) => {
+    for (const value of ['redis:/:hunter2@h:6379', 'redis:hunter2@h', 'redis:///:hunter2@h']) {
+      const err = throwsCode(t, () => parseRedisUrl(value, 'REDIS_URL'), 'FRR_ERR_INVALID_SETTING')
+      t.match(err.message, /^REDIS_URL has no host \(got "redis:\/\/\*\*\*"\)/, value)
+    }
+  })
+
+  t.test('a bad db path is shown unless it holds a password', async (t) => {
+    const err = throwsCode(t, () => parseRedisUrl('redis://:hunter2@h/hunter2', 'REDIS_URL'), 'FRR_ERR_INVALID_SETTING')
+    t.match(err.message, /^the database in REDIS_URL must be a whole number from 0 \(got a value that holds a configured password, not shown\)/)
+    const other = throwsCode(t, () => parseRedisUrl('redis://h/x-s3cret', 'REDIS_URL', ['s3cret']), 'FRR_ERR_INVALID_SETTING')
+    t.match(other.message, /\(got a value that holds a configured password, not shown\)/, 'a password configured elsewhere')
   })
 
   t.test('not a URL at all', async (t) => {

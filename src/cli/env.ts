@@ -21,29 +21,3 @@ export function loadEnv (base: Env, envFiles: readonly string[]): Env {
   }
   return env
 }
-
-/**
- * Every password the environment mentions, for scrubbing output even when
- * the configuration could not be resolved: REDIS_PASSWORD and the password
- * part of every REDIS_*URL.
- */
-export function envSecrets (env: Env): string[] {
-  const secrets: string[] = []
-  for (const [key, value] of Object.entries(env)) {
-    if (value === undefined || value === '') continue
-    if (key === 'REDIS_PASSWORD') secrets.push(value)
-    else if (/^REDIS_(?:.+_)?URL$/.test(key)) secrets.push(...urlPassword(value))
-  }
-  return [...new Set(secrets)]
-}
-
-function urlPassword (value: string): string[] {
-  // Anything between `scheme://user:` and `@`, as written and decoded.
-  const raw = /^[^:/]+:\/\/[^/@]*?:([^/]*)@/.exec(value)?.[1]
-  if (raw === undefined || raw === '') return []
-  try {
-    return [raw, decodeURIComponent(raw)]
-  } catch {
-    return [raw]
-  }
-}

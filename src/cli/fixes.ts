@@ -1,10 +1,15 @@
+import { conflictAdvice } from '../conflict-advice.js'
 import type { ResolvedConnection } from '../config.js'
-import type { FailureClass } from '../failure-class.js'
+import { failureHint, failureSummary, hostSetting, isAuthFailure, passwordPlace, passwordRemoval, passwordRepair, passwordSetting, type FailureClass } from '../failure-class.js'
+import { isUrlSetting } from '../setting-words.js'
 
 /*
  * `--fix-auth`: for each problem, the change that fixes it — which variable,
  * where, and on which side (app or server). Only variable names and
- * placeholders appear here, never a value.
+ * placeholders appear here, never a value. The first fix of a failure is its
+ * hint (failure-class.ts), the one sentence the plugin logs too; the lines
+ * after it spell the change out. The first fix of a conflict is the advice of
+ * the error message itself (conflict-advice.ts).
  */
 
 export interface FixContext {
@@ -21,64 +26,77 @@ export function fixLocation (envFiles: readonly string[]): string {
     : "where the app's environment is defined (.env file, Compose environment:, Kubernetes Secret)"
 }
 
+/** The line of a failed step: the class and what happened, in the words of the hint and the fixes. */
+export function failedStepDetail (failure: FailureClass, c: ResolvedConnection, message: string): string {
+  const summary = `${failure}: ${failureSummary(failure, c)}`
+  // Redis's reply to a password problem is jargon (NOAUTH HELLO must be called…) and stays in the
+  // JSON's failure.message; a system error (ECONNREFUSED, a certificate) says something more; for
+  // `other` the error is all there is.
+  if (isAuthFailure(failure)) return summary
+  return failure === 'other' ? `${summary}: ${message}` : `${summary} (${message})`
+}
+
+const REQUIREPASS = "the server's password is its requirepass (redis.conf, the container's --requirepass, or CONFIG GET requirepass on the server), or an ACL user's own password"
+
 export function connectionFixes (failure: FailureClass, c: ResolvedConnection, ctx: FixContext): string[] {
-  const at = `${c.host}:${c.port}`
-  const from = c.passwordFrom ?? 'no variable'
+  return [failureHint(failure, c), ...details(failure, c, ctx)]
+}
+
+/** What comes after the hint: the change spelled out, with where to make it. */
+function details (failure: FailureClass, c: ResolvedConnection, ctx: FixContext): string[] {
+  const from = c.passwordFrom
   switch (failure) {
     case 'password-missing':
       return [
-        `the server at ${at} requires a password and "${c.name}" sends none: set REDIS_PASSWORD to the server's password (its requirepass, or the ACL user's password) ${ctx.where}`,
-        'or set REDIS_PASSWORD_FILE to the path of a file that holds only the password (Docker and Kubernetes secrets); either one applies to every connection whose URL carries no password',
+        `set REDIS_PASSWORD ${ctx.where}, or REDIS_PASSWORD_FILE to the path of a file that holds only the password (Docker and Kubernetes secrets); either one applies to every connection whose URL carries no password`,
+        REQUIREPASS,
       ]
     case 'password-wrong':
       if (c.username !== undefined) {
         return [
-          `the server rejected the ACL user "${c.username}" with the password from ${from}: the user may not exist, be disabled (off), or have another password`,
-          `on the server, ACL GETUSER ${c.username} shows it; ACL SETUSER ${c.username} on ><password> ~* +@all creates or repairs it (narrow the permissions to what the app needs), and ACL SAVE or redis.conf keeps it`,
-          `in the app, check REDIS_USERNAME (or the user in the URL) and ${from} ${ctx.where}`,
+          `on the server, ACL GETUSER ${c.username} shows the user; ACL SETUSER ${c.username} on ><password> ~* +@all creates or repairs it (narrow the permissions to what the app needs), and ACL SAVE or redis.conf keeps it`,
+          `in the app, check REDIS_USERNAME (or the user in the URL) ${ctx.where}; for ${passwordPlace(from)}, ${passwordRepair(from, "the user's password")}`,
         ]
       }
-      return [
-        `the server at ${at} rejected the password from ${from}: set ${from} to the server's requirepass (redis.conf, the container's --requirepass, or CONFIG GET requirepass on the server) ${ctx.where}`,
-        ...(from.endsWith('_URL')
-          ? [`better, keep the password out of the URL: remove it from ${from} (redis://host:port/db) and set it once in REDIS_PASSWORD`]
-          : []),
-      ]
+      return [...passwordWrongDetails(from, ctx), REQUIREPASS]
     case 'password-not-required':
       return [
-        `the server at ${at} has no password, so anyone who can reach it can read and change every key; the app sends the one from ${from} for nothing`,
-        `safer: keep ${from} and make the server require it: CONFIG SET requirepass with that same value on the server, plus requirepass in redis.conf (or --requirepass on its command line) so it survives a restart`,
-        `only if this server is meant to be open (a local development server): remove ${from} ${ctx.where}`,
+        `safer: keep ${passwordPlace(from)} and make the server require it: CONFIG SET requirepass with that same value on the server, plus requirepass in redis.conf (or --requirepass on its command line) so it survives a restart`,
+        `only if this server is meant to be open (a local development server): ${passwordRemoval(from)} ${ctx.where}`,
       ]
     case 'refused':
-      return [
-        `nothing accepts connections at ${at}: start Redis there, or correct the host and port (they come from ${c.locatedBy})`,
-        'a Redis in Docker Compose or Kubernetes is reached by its service name (e.g. redis:6379) from inside that network, and at 127.0.0.1 with the published port from outside it (docker compose port redis 6379)',
-      ]
+      return ['a Redis in Docker Compose or Kubernetes is reached by its service name (e.g. redis:6379) from inside that network, and at 127.0.0.1 with the published port from outside it (docker compose port redis 6379)']
     case 'hanging':
       return [
-        `${at} accepted the connection but gave no answer within ${ctx.stepMs} ms: check that the Redis process is not stopped (SIGSTOP, a debugger, a paused container: docker ps, docker unpause)`,
-        'or overloaded (redis-cli --latency, SLOWLOG GET, a long-running script), and that no firewall, proxy or NAT drops the traffic on the way',
+        `stopped: SIGSTOP, a debugger, a paused container (docker ps, docker unpause); overloaded: redis-cli --latency, SLOWLOG GET, a long-running script (each step here waited ${ctx.stepMs} ms)`,
+        'the network: a firewall, proxy or NAT that drops the traffic on the way',
       ]
     case 'dns':
       return [
-        `the host name "${c.host}" does not resolve here: check ${c.locatedBy}`,
-        'a container service name such as "redis" resolves only inside its Compose or Kubernetes network: from outside it use 127.0.0.1 with the published port; inside it, use the service name (not localhost)',
+        `a container service name such as "redis" resolves only inside its Compose or Kubernetes network: from outside it use 127.0.0.1 with the published port, inside it the service name (not localhost); change ${hostSetting(c.locatedBy)} ${ctx.where} to match`,
       ]
     case 'tls':
       return [
-        `TLS to ${at} failed: a plain Redis port meets a TLS handshake with silence or an error, so unless this is the server's tls-port, turn TLS off (redis:// instead of rediss://, REDIS_TLS unset) ${ctx.where}`,
-        `on a TLS port, the certificate must match "${c.host}" and be trusted (for a private CA: NODE_EXTRA_CA_CERTS=/path/to/ca.pem); if nothing answers at all, the server may be hanging (see a stopped process, a firewall)`,
+        `to turn TLS off ${ctx.where}: redis:// instead of rediss://, REDIS_TLS unset (a plain Redis port meets a TLS handshake with silence or an error)`,
+        'on a TLS port, a certificate from a private CA is trusted with NODE_EXTRA_CA_CERTS=/path/to/ca.pem; if nothing answers at all, the server may be hanging (a stopped process, a firewall)',
       ]
     case 'connection-lost':
-      return [
-        `${at} accepted the connection and closed it: often a proxy or port forward (docker-proxy, kubectl port-forward, an SSH tunnel, a load balancer) whose Redis behind it is down; otherwise the server's log says why (maxclients, protected mode)`,
-      ]
+      return ["a proxy or port forward: docker-proxy, kubectl port-forward, an SSH tunnel, a load balancer; the server's log: maxclients, protected mode"]
     case 'other':
-      return [
-        'the server answered with the error shown above; a NOPERM error means the ACL user lacks a permission: grant it on the server with ACL SETUSER <user> +<command>',
-      ]
+      return ['a NOPERM error means the ACL user lacks a permission: grant it on the server with ACL SETUSER <user> +<command>']
   }
+}
+
+/** A wrong password of the default user: where it lives decides how to change it. */
+function passwordWrongDetails (from: string | undefined, ctx: FixContext): string[] {
+  if (from !== undefined && isUrlSetting(from)) {
+    return [
+      `to replace it, edit ${from} ${ctx.where}, percent-encoding characters such as @ : / # inside the URL (%40 %3A %2F %23)`,
+      `better, keep the password out of the URL: remove it from ${from} (redis://host:port/db) and set it once in REDIS_PASSWORD ${ctx.where}; every connection whose URL carries no password uses it`,
+    ]
+  }
+  if (from === 'REDIS_PASSWORD_FILE') return [`or point REDIS_PASSWORD_FILE at the file that holds the right password ${ctx.where}`]
+  return [`change ${passwordSetting(from)} ${ctx.where}`]
 }
 
 /** Fixes for the configuration errors of resolveConfig whose message alone is not enough. */
@@ -86,16 +104,6 @@ export function configErrorFixes (code: string, message: string, ctx: FixContext
   if (code !== 'FRR_ERR_CONFLICTING_SETTINGS') return []
   // The message starts "<first> and <second> disagree; …" with two setting names.
   const [first, second] = (message.split(' disagree')[0] as string).split(' and ') as [string, string]
-  const url = [first, second].find((s) => s.endsWith('_URL'))
-  const password = [first, second].find((s) => s.startsWith('REDIS_PASSWORD'))
-  if (url !== undefined && password !== undefined) {
-    return [
-      `keep the password in one place: remove it from ${url} (redis://host:port/db, or redis://user@host:port/db for an ACL user) and keep it only in ${password} ${ctx.where}`,
-      `if the URL held the right password, put that value in ${password} first`,
-    ]
-  }
-  if (password !== undefined) {
-    return [`set only one of ${first} and ${second} ${ctx.where}: REDIS_PASSWORD_FILE when the password is mounted as a file (Docker or Kubernetes secret), REDIS_PASSWORD otherwise`]
-  }
-  return [`say it in one place: remove ${second}, or make it match ${first} ${ctx.where}`]
+  const { advice, details } = conflictAdvice(first, second)
+  return [`${advice} ${ctx.where}`, ...details]
 }

@@ -5,6 +5,7 @@ import { ioredisOptions } from '../client-options.js'
 import type { ResolvedConnection } from '../config.js'
 import { classifyFailure, failureHint, type FailureClass } from '../failure-class.js'
 import { scrubError } from '../redact.js'
+import { failedStepDetail } from './fixes.js'
 import { dnsStep, tcpStep, tlsStep, type StepOutcome } from './network-steps.js'
 import { describePolicy, describeServer, infoField, serverRole } from './redis-facts.js'
 import { withTimeout } from './timeout.js'
@@ -129,7 +130,7 @@ export async function probeConnection (connection: ResolvedConnection, options: 
         const failureClass = (step.classify ?? classifyFailure)(error)
         const { message } = scrubError(error, secrets)
         failure = { step: step.name, class: failureClass, message, hint: failureHint(failureClass, connection) }
-        results.push({ name: step.name, status: 'fail', ms: round(performance.now() - started), detail: `${failureClass}: ${message}` })
+        results.push({ name: step.name, status: 'fail', ms: round(performance.now() - started), detail: failedStepDetail(failureClass, connection, message) })
       }
     }
   } finally {
