@@ -15,7 +15,7 @@ import { createUnavailableErrorHook } from './unavailable-error.js'
 import { UnavailableReplies } from './unavailable-log.js'
 import { waitAtMost } from './wait-at-most.js'
 
-export type { FastifyRedis, ResilientRedisOptions }
+export type { ResilientRedisOptions }
 
 declare module 'fastify' {
   interface FastifyInstance {
