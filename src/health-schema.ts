@@ -25,6 +25,8 @@ const rateLimit = {
     mode: { type: 'string', enum: ['redis', 'local', 'open', 'closed', 'disabled'], description: 'Where rate-limit decisions are made now.' },
     since: { type: 'string', format: 'date-time' },
     decisionsOutsideRedis: { type: 'integer' },
+    decisionsAfterTimeout: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call did not answer within decisionTimeout.' },
+    decisionsAfterError: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call failed.' },
     failMode: { type: 'string', enum: ['local', 'open', 'closed'] },
     memoryKeys: { type: 'integer', description: 'Keys held by the in-process limiter.' },
   },

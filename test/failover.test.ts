@@ -5,6 +5,7 @@ import t from 'tap'
 import diagnosticsChannel from 'node:diagnostics_channel'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { RATE_LIMIT_CHANNEL } from '../src/diagnostics.js'
+import { DecisionTimeoutError } from '../src/rate-limit/deadline.js'
 import { Failover, PROBE_INTERVAL_MS, type FailMode } from '../src/rate-limit/failover.js'
 import type { Readiness } from '../src/rate-limit/readiness.js'
 
@@ -163,4 +164,13 @@ t.test('a change while a probe is in flight does not start a second probe', asyn
   await sleep(80)
   t.equal(probes, 1)
   t.equal(instance.mode, 'redis')
+})
+
+t.test('decisions that waited on Redis, by how the wait ended', async (t) => {
+  const { instance } = failover(new ControlledReadiness(true), async () => 'ok')
+  t.match(instance.report(), { decisionsOutsideRedis: 0, decisionsAfterTimeout: 0, decisionsAfterError: 0 })
+  instance.countWaited(new DecisionTimeoutError(), 3)
+  instance.countWaited(new Error('Command timed out'), 2) // the client's own timeout: the call failed
+  instance.countWaited(Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' }), 1)
+  t.match(instance.report(), { decisionsAfterTimeout: 3, decisionsAfterError: 3 })
 })

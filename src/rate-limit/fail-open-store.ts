@@ -62,7 +62,7 @@ type IncrementCommand = (...args: Array<string | number>) => ReturnType<Incremen
 export interface FailOpenStoreClass {
   /** @fastify/rate-limit constructs it with its global params (`continueExceeding`, `exponentialBackoff`). */
   new (params?: object): FailOpenStore
-  /** Where decisions are made now, how many were made outside Redis, how many keys the memory limiter holds. */
+  /** Where decisions are made now, how many were made outside Redis (and of those, how many were sent to Redis first), how many keys the memory limiter holds. */
   report: () => RateLimitReport
   /** Stops the background probe and listeners. */
   close: () => void

@@ -1,6 +1,7 @@
 import type { Logger } from '../connection-monitor.js'
 import { rateLimitChannel } from '../diagnostics.js'
 import { Breaker } from './breaker.js'
+import { DecisionTimeoutError } from './deadline.js'
 import type { Readiness } from './readiness.js'
 
 /** What to do with a request while Redis cannot count it. */
@@ -26,6 +27,18 @@ export interface FailoverReport {
   since: string
   /** Decisions made outside Redis since the plugin started. */
   decisionsOutsideRedis: number
+  /**
+   * Of decisionsOutsideRedis, those sent to Redis whose call did not answer
+   * within decisionTimeout: each waited that long first.
+   */
+  decisionsAfterTimeout: number
+  /**
+   * Of decisionsOutsideRedis, those sent to Redis whose call failed: a
+   * connection error, or an error reply (about Redis, or about the request's
+   * key). The other decisions outside Redis were never sent to Redis (the
+   * breaker was open or the connection down when their turn came).
+   */
+  decisionsAfterError: number
 }
 
 /**
@@ -38,6 +51,8 @@ export interface FailoverReport {
 export class Failover {
   readonly breaker: Breaker
   decisionsOutsideRedis = 0
+  decisionsAfterTimeout = 0
+  decisionsAfterError = 0
   #mode: LimiterMode = 'redis'
   #since = Date.now()
   #decisionsAtSwitch = 0
@@ -66,7 +81,23 @@ export class Failover {
   }
 
   report (): FailoverReport {
-    return { mode: this.#mode, since: new Date(this.#since).toISOString(), decisionsOutsideRedis: this.decisionsOutsideRedis }
+    return {
+      mode: this.#mode,
+      since: new Date(this.#since).toISOString(),
+      decisionsOutsideRedis: this.decisionsOutsideRedis,
+      decisionsAfterTimeout: this.decisionsAfterTimeout,
+      decisionsAfterError: this.decisionsAfterError,
+    }
+  }
+
+  /**
+   * Counts `decisions` sent to Redis in a call that ended in `error`, then
+   * decided outside Redis (each also counts, as it is made, in
+   * decisionsOutsideRedis).
+   */
+  countWaited (error: unknown, decisions: number): void {
+    if (error instanceof DecisionTimeoutError) this.decisionsAfterTimeout += decisions
+    else this.decisionsAfterError += decisions
   }
 
   close (): void {

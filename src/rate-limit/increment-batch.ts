@@ -106,7 +106,7 @@ export class IncrementBatch {
         // The breaker first: what queued behind a failed call is then decided without Redis.
         if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
         try {
-          decideAllOutside(entries)
+          this.failover.countWaited(error, decideAllOutside(entries))
         } finally {
           this.#sendQueued()
         }
@@ -132,6 +132,7 @@ export class IncrementBatch {
         // READONLY…) reach the breaker.
         const error = Object.assign(new Error(String(reply[2 * i + 1])), { name: 'ReplyError' })
         if (isRedisUnavailableError(error)) breaker.recordFailure(error)
+        this.failover.countWaited(error, callbacks.length)
         for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
         continue
       }
@@ -171,8 +172,12 @@ function sameRule (a: Entry, b: Entry): boolean {
   return a.timeWindow === b.timeWindow && a.max === b.max && a.mode === b.mode
 }
 
-function decideAllOutside (entries: Entry[]): void {
+/** Decides every request of `entries` outside Redis; returns how many there were. */
+function decideAllOutside (entries: Entry[]): number {
+  let decisions = 0
   for (const { counter, timeWindow, max, callbacks, decideOutside } of entries) {
     for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
+    decisions += callbacks.length
   }
+  return decisions
 }
