@@ -16,6 +16,13 @@ export interface TcpProxy {
   dropAll(): void
   /** Holds every reply (upstream to client) this long before passing it on, in order; 0 ends it. */
   delayReplies(ms: number): void
+  /**
+   * `true`: holds every reply from now on, in order, until released: a reply later than any
+   * deadline, however slow the machine. `false`: stops holding and passes on what was held.
+   */
+  holdReplies(hold?: boolean): void
+  /** Passes on, in order, every reply held so far; holding goes on. */
+  releaseReplies(): void
   readonly connections: number
   close(): Promise<void>
 }
@@ -37,6 +44,7 @@ export interface TcpProxyOptions {
 export function startTcpProxy(target: { host: string; port: number }, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   let stalled = false
   let replyDelayMs = 0
+  let holding = false
   // Delayed replies, in arrival order: one timer releases whatever is due, so order holds
   // even when the delay changes.
   const held: Array<{ at: number; to: net.Socket; chunk: Buffer }> = []
@@ -48,14 +56,22 @@ export function startTcpProxy(target: { host: string; port: number }, options: T
       const { to, chunk } = held.shift() as { to: net.Socket; chunk: Buffer }
       if (!to.destroyed) to.write(chunk)
     }
-    if (held.length > 0) release = setTimeout(releaseDue, (held[0] as { at: number }).at - now)
+    const next = held[0]?.at
+    if (next !== undefined && Number.isFinite(next)) release = setTimeout(releaseDue, next - now)
   }
   const reply = (to: net.Socket, chunk: Buffer): boolean => {
-    if (replyDelayMs === 0 && held.length === 0) return true
+    if (!holding && replyDelayMs === 0 && held.length === 0) return true
     const last = held.length > 0 ? (held[held.length - 1] as { at: number }).at : 0
-    held.push({ at: Math.max(performance.now() + replyDelayMs, last), to, chunk })
-    if (release === undefined) release = setTimeout(releaseDue, replyDelayMs)
+    // A held reply is due never (Infinity), until released; replies behind it wait for it.
+    held.push({ at: holding ? Infinity : Math.max(performance.now() + replyDelayMs, last), to, chunk })
+    if (!holding && release === undefined) release = setTimeout(releaseDue, replyDelayMs)
     return false
+  }
+  const releaseHeld = (): void => {
+    clearTimeout(release)
+    release = undefined
+    for (const item of held) item.at = 0
+    releaseDue()
   }
   const clients = new Set<net.Socket>()
   const sockets = new Set<net.Socket>() // clients and upstreams, for dropAll/close
@@ -114,6 +130,13 @@ export function startTcpProxy(target: { host: string; port: number }, options: T
         },
         delayReplies(ms: number) {
           replyDelayMs = ms
+        },
+        holdReplies(hold = true) {
+          holding = hold
+          if (!hold) releaseHeld()
+        },
+        releaseReplies() {
+          releaseHeld()
         },
         get connections() {
           return clients.size
