@@ -65,6 +65,21 @@ export async function buildApp (options: ResilientRedisOptions, routes?: (app: F
   }
 }
 
+/**
+ * How long a test waits for what must happen on its own (a reconnect, a probe that succeeds, a
+ * state change): generous, so that only a bug (it never happens) fails the wait, never a busy
+ * machine. How fast it happens is measured by the benchmarks (npm run bench), not by tests.
+ */
+export const EVENTUALLY_MS = 15_000
+
+/**
+ * Bound on register + ready where the point is that boot never waits on a sick Redis. Registration
+ * waits at most connectWait (1 s); one that waited on the sick server instead would wait until
+ * Fastify's plugin timeout (10 s) fails ready() itself. Below that, this names the bug clearly,
+ * and no busy machine comes near it.
+ */
+export const BOOT_BOUND_MS = 8000
+
 /** Polls `check` every 25 ms until it returns true, for at most `ms`. */
 export async function waitFor (check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
   const deadline = Date.now() + ms

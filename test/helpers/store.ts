@@ -5,7 +5,7 @@
 import type { Test } from 'tap'
 import { Redis, type RedisOptions } from 'ioredis'
 import { startRedis, type RedisServer } from './redis-server.js'
-import { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
+import { startTcpProxy, type TcpProxy, type TcpProxyOptions } from './tcp-proxy.js'
 import { createFailOpenStore, type FailOpenStore, type FailOpenStoreClass, type FailOpenStoreOptions } from '../../src/index.js'
 
 export interface Count { current: number; ttl: number }
@@ -26,7 +26,7 @@ export interface StoreSetup {
   server: RedisServer
   redis: Redis
   Store: FailOpenStoreClass
-  /** Between the client and the server when `proxy: true`. */
+  /** Between the client and the server when `proxy` is set. */
   proxy: TcpProxy | undefined
 }
 
@@ -35,14 +35,16 @@ export interface StoreSetupOptions {
   store?: Partial<FailOpenStoreOptions>
   /** Overrides of the client's options (the defaults notice a hang quickly). */
   client?: RedisOptions
-  proxy?: boolean
+  /** A TCP proxy between the client and the server: `true`, or its options. */
+  proxy?: boolean | TcpProxyOptions
 }
 
 /** Server, client (ready) and store class; all stopped at the end of `t`. */
 export async function startStore (t: Test, options: StoreSetupOptions = {}): Promise<StoreSetup> {
   const { password } = options
   const server = await startRedis(password === undefined ? {} : { password })
-  const proxy = options.proxy === true ? await startTcpProxy({ host: '127.0.0.1', port: server.port }) : undefined
+  const proxy = options.proxy === undefined || options.proxy === false ? undefined
+    : await startTcpProxy({ host: '127.0.0.1', port: server.port }, options.proxy === true ? {} : options.proxy)
   const redis = new Redis({
     port: proxy?.port ?? server.port,
     host: '127.0.0.1',
