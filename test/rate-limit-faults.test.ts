@@ -1,13 +1,16 @@
 // Rate limiting under every Redis fault, in every failMode, with bounded load:
-// what requests get (no 5xx unless failMode 'closed'), how long they wait
-// (decisionTimeout at most, and only before the breaker opens), what the
-// headers say (the count of whichever limiter decided), how fast counting
-// returns to Redis, one log line per mode change, and no password anywhere.
+// what requests get (no 5xx unless failMode 'closed'), which of them waited on
+// Redis (only those in flight before the breaker opened, each ended by
+// decisionTimeout; none once the outage is known), what the headers say (the
+// count of whichever limiter decided), that counting returns to Redis, one log
+// line per mode change with its cause, and no password anywhere. Assertions are
+// on what the limiter decided (its report's counters, its log lines), never on
+// how long requests took: that is for the benchmarks, and a busy machine breaks it.
 import t, { type Test } from 'tap'
 import diagnosticsChannel from 'node:diagnostics_channel'
 import type { FastifyInstance } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { buildApp, waitFor, type TestApp } from './helpers/app.js'
+import { buildApp, EVENTUALLY_MS, waitFor, type TestApp } from './helpers/app.js'
 import { describeLoad, runLoad, type LoadResult } from './helpers/load.js'
 import { freePort, startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js'
@@ -17,18 +20,8 @@ const SECRET = 'Rl-Faults-S3cret-k8Vw!'
 const OTHER_SECRET = 'Rl-Rotated-S3cret-p2Qn!'
 const MAX = 50
 const REQUESTS = 2000
+// Requests in flight at once: the most that can be waiting on Redis when the breaker opens.
 const CONCURRENCY = 50
-// The rate limit's decisionTimeout (100 ms) plus generous slack for a noisy 2-core machine,
-// still below the client's 500 ms command timeout: a request that waited that out fails this.
-const REQUEST_BOUND_MS = 450
-// Once the breaker is open (well within the first 200 requests) a decision takes microseconds;
-// the bound covers 50 requests in flight on a busy machine.
-const FAST_AFTER = 200
-const FAST_P99_MS = 50
-// Slower than this means the request waited on Redis (decisionTimeout is 100 ms).
-const WAITED_MS = 80
-// Counting returns to Redis within about a second of Redis answering; slack for a busy machine.
-const RECOVERY_BOUND_MS = 3000
 
 t.teardown(stopAllRedis)
 
@@ -47,6 +40,50 @@ async function report (test: TestApp): Promise<RateLimitReport> {
 
 function modeLines (test: TestApp): Array<Record<string, unknown>> {
   return test.pluginLogs().filter((line) => line.rateLimitMode !== undefined)
+}
+
+/** Decisions the limiter made between two of its reports. */
+interface Decisions { outside: number; afterTimeout: number; afterError: number }
+
+function decisionsBetween (before: RateLimitReport, after: RateLimitReport): Decisions {
+  return {
+    outside: after.decisionsOutsideRedis - before.decisionsOutsideRedis,
+    afterTimeout: after.decisionsAfterTimeout - before.decisionsAfterTimeout,
+    afterError: after.decisionsAfterError - before.decisionsAfterError,
+  }
+}
+
+/**
+ * The load, and what the limiter decided for it since `before`: a report taken before the fault,
+ * since the health report PINGs a client that looks ready, and on a hanging server that PING
+ * would find the hang before the load could.
+ */
+async function loadDecided (test: TestApp, key: string, before: RateLimitReport): Promise<{ result: LoadResult; decisions: Decisions; after: RateLimitReport }> {
+  const result = await load(test, key)
+  const after = await report(test)
+  return { result, decisions: decisionsBetween(before, after), after }
+}
+
+/**
+ * Which requests of a load sent into an outage were sent to Redis (and waited on it) before being
+ * decided without it. `known`: the limiter knew of the outage before the first request
+ * (connection down), so none may have been. Otherwise the load found it out (a hang the connection
+ * does not show): the first call waited until decisionTimeout opened the breaker, and from then
+ * on nothing was sent; requests queued behind that call are decided in memory when it fails,
+ * never sent. So at most the requests in flight (CONCURRENCY) were. Were the breaker ignored, or
+ * the hang found by the client's command timeout instead (an error, not a timeout, in these
+ * counters), this would show it.
+ */
+function assertWaits (t: Test, decisions: Decisions, known: boolean): void {
+  const waited = decisions.afterTimeout + decisions.afterError
+  const detail = `${decisions.afterTimeout} after decisionTimeout, ${decisions.afterError} after an error, of ${decisions.outside} decided outside Redis`
+  t.equal(decisions.outside, REQUESTS, `every request of the load was decided outside Redis (${detail})`)
+  if (known) {
+    t.equal(waited, 0, `no request waited on Redis: the outage was known before the first (${detail})`)
+  } else {
+    t.ok(decisions.afterTimeout >= 1, `the hang was found by decisionTimeout, not the client's command timeout (${detail})`)
+    t.ok(waited <= CONCURRENCY, `only requests in flight before the breaker opened waited on Redis (${detail})`)
+  }
 }
 
 function routes (app: FastifyInstance): void {
@@ -74,12 +111,8 @@ function load (test: TestApp, key: string, total = REQUESTS, stop?: () => boolea
 
 /** What every failMode promises for a load sent while Redis cannot count, MAX per key. */
 function assertOutageLoad (t: Test, failMode: FailMode, result: LoadResult): void {
-  const summary = describeLoad(result, FAST_AFTER)
+  const summary = describeLoad(result)
   t.comment(`${failMode}: ${summary}`)
-  t.ok(result.maxMs() < REQUEST_BOUND_MS, `no request waited more than decisionTimeout (+ slack): ${summary}`)
-  t.ok(result.percentileMs(99, FAST_AFTER) < FAST_P99_MS, `fast once the breaker is open: ${summary}`)
-  const waited = result.samples.filter((s) => s.ms > WAITED_MS)
-  t.ok(waited.length <= CONCURRENCY && waited.every((s) => s.index < FAST_AFTER), `only requests in flight before the breaker opened waited on Redis (${waited.length}, indices ${waited.map((s) => s.index).join(',')})`)
   const remaining = result.samples.map((s) => s.remaining)
   switch (failMode) {
     case 'local': {
@@ -116,27 +149,23 @@ async function assertFree (t: Test, test: TestApp): Promise<void> {
   t.equal(free.statusCode, 200, 'a route without rate limiting is unaffected')
 }
 
-/** Waits for counting to return to Redis; returns the ms it took. */
-async function assertBackInRedis (t: Test, test: TestApp, server: RedisServer, healedAt: number, key = 'after'): Promise<number> {
-  const back = await waitFor(async () => (await report(test)).mode === 'redis', RECOVERY_BOUND_MS)
-  const ms = Date.now() - healedAt
-  t.ok(back, `counting back in Redis ${ms} ms after the fault was removed (bound ${RECOVERY_BOUND_MS} ms)`)
-  t.comment(`recovery: ${ms} ms`)
+/** Waits for counting to return to Redis (on its own: how fast is for the benchmarks). */
+async function assertBackInRedis (t: Test, test: TestApp, server: RedisServer, key = 'after'): Promise<void> {
+  t.ok(await waitFor(async () => (await report(test)).mode === 'redis', EVENTUALLY_MS), 'counting back in Redis after the fault was removed')
   const res = await test.app.inject({ url: '/plain', headers: { 'x-key': key } })
   t.equal(res.statusCode, 200)
   t.equal(res.headers['x-ratelimit-remaining'], String(MAX - 1))
   t.equal(await get(server, `frr-rate-limit:${key}`), '1', 'a new request creates its counter in Redis')
-  return ms
 }
 
-/** One line when leaving Redis (with its cause), one when back. */
-function assertModeLog (t: Test, test: TestApp, failMode: FailMode, atBoot = false): void {
+/** One line when leaving Redis (with its cause: the breaker's, or the connection's), one when back. */
+function assertModeLog (t: Test, test: TestApp, failMode: FailMode, cause: RegExp, atBoot = false): void {
   const lines = modeLines(test)
   t.equal(lines.length, 2, `exactly two mode-change lines: ${lines.map((l) => String(l.msg)).join(' | ')}`)
   if (atBoot) {
-    t.match(lines[0], { rateLimitMode: failMode, cause: String, msg: /^Rate limiting starts/ })
+    t.match(lines[0], { rateLimitMode: failMode, cause, msg: /^Rate limiting starts/ })
   } else {
-    t.match(lines[0], { rateLimitMode: failMode, previousMode: 'redis', cause: String, msg: /^Rate limiting switched to/ })
+    t.match(lines[0], { rateLimitMode: failMode, previousMode: 'redis', cause, msg: /^Rate limiting switched to/ })
   }
   t.match(lines[1], { rateLimitMode: 'redis', previousMode: failMode, msg: /counts in Redis again/ })
 }
@@ -155,12 +184,16 @@ interface Fault {
   setup: (t: Test) => Promise<{ server: RedisServer; url: string; inject: () => Promise<void>; heal: () => Promise<void> }>
   /** Whether to wait for the limiter to leave Redis before the load (a refused connection is noticed without any request). */
   noticedWithoutRequests: boolean
+  /** Why the limiter left Redis, as its log line says. */
+  cause: RegExp
 }
 
 const faults: Fault[] = [
   {
     name: 'refused (killed), then restarted empty',
     noticedWithoutRequests: true,
+    // The connection drops first (connection-lost), or the reconnect is refused before the line.
+    cause: /^Redis unavailable \((connection-lost|refused)\)$/,
     setup: async () => {
       const server = await startRedis({ password: SECRET })
       return { server, url: `redis://127.0.0.1:${server.port}`, inject: () => server.kill(), heal: () => server.restart() }
@@ -169,6 +202,8 @@ const faults: Fault[] = [
   {
     name: 'hanging (SIGSTOP), then resumed',
     noticedWithoutRequests: false,
+    // decisionTimeout opens the breaker; on a stalled machine the client's socket timeout may drop the connection first.
+    cause: /^Redis (commands failing|unavailable) \(hanging\)$/,
     setup: async () => {
       const server = await startRedis({ password: SECRET })
       return { server, url: `redis://127.0.0.1:${server.port}`, inject: async () => { server.pause() }, heal: async () => { server.resume() } }
@@ -177,6 +212,7 @@ const faults: Fault[] = [
   {
     name: 'network stalls mid-connection (proxy), then heals',
     noticedWithoutRequests: false,
+    cause: /^Redis (commands failing|unavailable) \(hanging\)$/,
     setup: async (t) => {
       const server = await startRedis({ password: SECRET })
       const proxy: TcpProxy = await startTcpProxy({ host: '127.0.0.1', port: server.port })
@@ -187,6 +223,7 @@ const faults: Fault[] = [
   {
     name: 'password wrong (restarted with another password), then right again',
     noticedWithoutRequests: true,
+    cause: /^Redis unavailable \((connection-lost|refused|password-wrong)\)$/,
     setup: async () => {
       const server = await startRedis({ password: SECRET })
       return {
@@ -207,27 +244,26 @@ for (const fault of faults) {
       const healthy = await test.app.inject({ url: '/plain', headers: { 'x-key': 'before' } })
       t.equal(healthy.headers['x-ratelimit-remaining'], String(MAX - 1), 'healthy: counted')
       t.equal(await get(server, 'frr-rate-limit:before'), '1', 'in Redis')
+      const before = await report(test)
 
       await inject()
       if (fault.noticedWithoutRequests) {
-        t.ok(await waitFor(async () => (await report(test)).mode === failMode, RECOVERY_BOUND_MS), `the limiter leaves Redis without a request (${failMode})`)
+        t.ok(await waitFor(async () => (await report(test)).mode === failMode, EVENTUALLY_MS), `the limiter leaves Redis without a request (${failMode})`)
       }
-      const result = await load(test, 'outage')
+      const { result, decisions, after: during } = await loadDecided(test, 'outage', before)
       assertOutageLoad(t, failMode, result)
+      assertWaits(t, decisions, fault.noticedWithoutRequests)
       await assertFree(t, test)
-      const during = await report(test)
       t.equal(during.mode, failMode, 'health: decisions made by the fail mode')
-      t.ok(during.decisionsOutsideRedis >= REQUESTS, `health counts decisions outside Redis (${during.decisionsOutsideRedis})`)
       t.equal(during.memoryKeys, failMode === 'closed' ? 0 : 1, 'memory keys')
       if (fault.name.startsWith('password')) {
         let failure: unknown
-        t.ok(await waitFor(async () => (failure = (await test.app.redisHealth()).clients.default?.failure) === 'password-wrong', RECOVERY_BOUND_MS), `the connection names the failure (${String(failure)})`)
+        t.ok(await waitFor(async () => (failure = (await test.app.redisHealth()).clients.default?.failure) === 'password-wrong', EVENTUALLY_MS), `the connection names the failure (${String(failure)})`)
       }
 
-      const healedAt = Date.now()
       await heal()
-      await assertBackInRedis(t, test, server, healedAt)
-      assertModeLog(t, test, failMode)
+      await assertBackInRedis(t, test, server)
+      assertModeLog(t, test, failMode, fault.cause)
       assertNoSecret(t, test, result)
     })
   }
@@ -240,15 +276,16 @@ for (const failMode of ['local', 'open', 'closed'] as const) {
     const server = await startRedis({ password: SECRET })
     const test = await limitedApp(t, `redis://127.0.0.1:${server.port}`, failMode, null)
     t.equal((await test.app.redisHealth()).clients.default?.failure, 'password-missing')
-    t.equal((await report(test)).mode, failMode, 'the limiter starts outside Redis')
-    const result = await load(test, 'outage')
+    const before = await report(test)
+    t.equal(before.mode, failMode, 'the limiter starts outside Redis')
+    const { result, decisions } = await loadDecided(test, 'outage', before)
     assertOutageLoad(t, failMode, result)
+    assertWaits(t, decisions, true)
     await assertFree(t, test)
 
-    const healedAt = Date.now()
     await server.restart({ password: null })
-    await assertBackInRedis(t, test, server, healedAt)
-    assertModeLog(t, test, failMode, true)
+    await assertBackInRedis(t, test, server)
+    assertModeLog(t, test, failMode, /^Redis unavailable \(password-missing\)$/, true)
     assertNoSecret(t, test, result)
   })
 }
@@ -272,9 +309,8 @@ t.test('scripts flushed (NOSCRIPT) and server restarted empty: counting stays in
   t.equal(afterFlush.decisionsOutsideRedis, 0, 'no decision fell back to memory')
   t.same(modeLines(test), [], 'no mode change')
 
-  const healedAt = Date.now()
   await server.restart()
-  await assertBackInRedis(t, test, server, healedAt, 'k')
+  await assertBackInRedis(t, test, server, 'k')
   t.equal(await hit('k'), String(MAX - 2), 'the restarted server counts from scratch')
   t.equal(await get(server, 'frr-rate-limit:k'), '2')
   t.equal((await report(test)).memoryKeys, 0)
@@ -291,6 +327,7 @@ for (const failMode of ['local', 'open', 'closed'] as const) {
     diagnosticsChannel.subscribe(RATE_LIMIT_CHANNEL, listener)
     t.teardown(() => { diagnosticsChannel.unsubscribe(RATE_LIMIT_CHANNEL, listener) })
     const test = await limitedApp(t, `redis://127.0.0.1:${server.port}`, failMode)
+    const before = await report(test)
 
     let flapping = true
     const flaps = (async () => {
@@ -309,10 +346,8 @@ for (const failMode of ['local', 'open', 'closed'] as const) {
     let n = 0
     const result = await runLoad(test.app, { total: 20_000, concurrency: CONCURRENCY, stop: () => !flapping, request: () => ({ url: '/load', headers: { 'x-key': `flap-${n++ % 1000}` } }) })
     await flaps
-    const summary = describeLoad(result, FAST_AFTER)
+    const summary = describeLoad(result)
     t.comment(`flapping ${failMode}: ${summary}`)
-    t.ok(result.samples.length > 200, `load ran during the flapping: ${summary}`)
-    t.ok(result.maxMs() < REQUEST_BOUND_MS, `no request waited more than decisionTimeout (+ slack): ${summary}`)
     t.equal(result.count(500), 0, 'never a 500')
     if (failMode === 'closed') {
       t.equal(result.count(200) + result.count(429) + result.count(503), result.samples.length, 'only 200, 429 and 503')
@@ -321,8 +356,8 @@ for (const failMode of ['local', 'open', 'closed'] as const) {
       t.equal(result.serverErrors(), 0, `no 5xx: ${summary}`)
     }
 
-    const healedAt = Date.now()
-    await assertBackInRedis(t, test, server, healedAt)
+    await assertBackInRedis(t, test, server)
+    const decisions = decisionsBetween(before, await report(test))
     await sleep(200)
     const lines = modeLines(test)
     const sequence = lines.map((line) => `${String(line.previousMode)}→${String(line.rateLimitMode)}`)
@@ -331,6 +366,12 @@ for (const failMode of ['local', 'open', 'closed'] as const) {
     t.ok(lines.every((line) => line.rateLimitMode === 'redis' || typeof line.cause === 'string'), 'each switch away from Redis names its cause')
     t.equal(events.length, lines.length, 'one log line per mode change (as published on the diagnostics channel)')
     t.ok(lines.length <= 2 * 3, `at most two lines per flap (${lines.length})`)
+    const detail = `${decisions.outside} of ${result.samples.length} decided outside Redis, ${decisions.afterTimeout} after decisionTimeout, ${decisions.afterError} after an error`
+    t.ok(decisions.outside >= 1 && decisions.outside < result.samples.length, `the load ran through the flaps: some requests decided in Redis, some outside (${detail})`)
+    // Requests wait on Redis only while the limiter counts there; each such stretch ends when a
+    // failure makes it leave Redis, and only requests then in flight (CONCURRENCY) were waiting.
+    const away = lines.filter((line) => line.rateLimitMode !== 'redis').length
+    t.ok(decisions.afterTimeout + decisions.afterError <= CONCURRENCY * away, `only requests in flight when Redis went away waited on it (${detail}; ${away} switches away)`)
     assertNoSecret(t, test, result)
   })
 }
@@ -469,9 +510,9 @@ t.test('the return to Redis is logged with its cause, like the switch away', asy
   const server = await startRedis({ password: SECRET })
   const test = await limitedApp(t, `redis://127.0.0.1:${server.port}`, 'local')
   await server.kill()
-  t.ok(await waitFor(async () => (await report(test)).mode === 'local', RECOVERY_BOUND_MS))
+  t.ok(await waitFor(async () => (await report(test)).mode === 'local', EVENTUALLY_MS))
   await server.restart()
-  t.ok(await waitFor(async () => (await report(test)).mode === 'redis', RECOVERY_BOUND_MS))
+  t.ok(await waitFor(async () => (await report(test)).mode === 'redis', EVENTUALLY_MS))
   const lines = modeLines(test)
   t.equal(lines.length, 2)
   t.match(lines[0], { rateLimitMode: 'local', cause: String })
