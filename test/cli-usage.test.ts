@@ -249,9 +249,8 @@ t.test('INFO parsing', async (t) => {
 t.test('withTimeout settles like the work, or rejects with a hanging-class error', async (t) => {
   t.equal(await withTimeout(Promise.resolve(1), 50), 1)
   await t.rejects(withTimeout(Promise.reject(new Error('boom')), 50), /boom/)
-  const started = Date.now()
   const never = new Promise<never>(() => {})
+  // Settles at all (a promise that never does), by its own timeout: that is the point, not how soon.
   await t.rejects(withTimeout(never, 30), { name: 'StepTimeoutError', code: 'ETIMEDOUT', message: 'no answer within 30 ms' })
-  t.ok(Date.now() - started < 1000)
   t.ok(new StepTimeoutError(5) instanceof Error)
 })

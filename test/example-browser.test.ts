@@ -20,10 +20,12 @@ import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-serv
 const SECRET = 'S3cret-Pa55word!'
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url))
 const README_SCREENSHOT = fileURLToPath(new URL('../examples/docs-app/docs-screenshot.png', import.meta.url))
-// Every route answers within this, whatever Redis does (one command timeout is 500 ms).
-const ROUTE_BOUND_MS = 2000
-// Loading the UI, listing the operations, one click: generous for a busy machine.
-const UI_BOUND_MS = 15_000
+// Every route answers within this, whatever Redis does (one command timeout is 500 ms). The bug
+// it catches is a route that waits for Redis to come back (~73 s in ioredis's offline queue, or
+// forever), so it is far above that timeout: no busy machine reaches it.
+const ROUTE_BOUND_MS = 10_000
+// Loading the UI, listing the operations, one click: a headless Chromium on a busy machine.
+const UI_BOUND_MS = 30_000
 // The only 5xx a documented route may answer: the counter that needs Redis, with 503.
 const MAY_ANSWER_503 = new Set(['POST /visits'])
 
@@ -105,7 +107,7 @@ async function everyRoute (t: Test, base: string, degraded: boolean): Promise<nu
     const ms = Math.round(performance.now() - started)
     const allowed = res.status < 500 || (res.status === 503 && MAY_ANSWER_503.has(id))
     t.ok(allowed, `${id}: ${res.status} in ${ms} ms`)
-    t.ok(ms < ROUTE_BOUND_MS, `${id} within ${ROUTE_BOUND_MS} ms`)
+    t.ok(ms < ROUTE_BOUND_MS, `${id} did not wait on Redis (${ms} ms, bound ${ROUTE_BOUND_MS} ms)`)
     if (MAY_ANSWER_503.has(id)) t.equal(res.status, degraded ? 503 : 200, `${id} ${degraded ? 'says 503: Redis unavailable' : 'served from Redis'}`)
     if (res.status === 503) t.equal(res.headers.get('retry-after'), '1', `${id}: 503 with retry-after`)
   }

@@ -161,7 +161,8 @@ async function launch(port: number, password: string | undefined, extraArgs: str
   child.unref()
   if (child.pid !== undefined) running.add(p)
 
-  const deadline = Date.now() + 5000
+  // Generous: a redis-server starting on a busy machine; only one that never answers fails it.
+  const deadline = Date.now() + 20_000
   for (;;) {
     if (p.exited) throw new EarlyExitError(`redis-server on :${port} exited early:\n${p.output}`)
     // INFO instead of PING also proves the answer comes from *our* process, not a port squatter.
@@ -169,7 +170,7 @@ async function launch(port: number, password: string | undefined, extraArgs: str
     if (!p.exited && info.includes(`process_id:${child.pid}\r\n`)) return p
     if (Date.now() > deadline) {
       await killProc(p)
-      throw new Error(`redis-server on :${port} did not answer within 5 s:\n${p.output}`)
+      throw new Error(`redis-server on :${port} did not answer within 20 s:\n${p.output}`)
     }
     await sleep(20)
   }
