@@ -34,6 +34,10 @@ interface ExampleModule {
 }
 const { buildApp } = (await import(new URL('../examples/docs-app/app.js', import.meta.url).href)) as ExampleModule
 
+// A headless Chromium through four scenarios takes about a minute on a busy machine, close to the
+// suite's 120 s per file. This bound is only for a run that hangs.
+t.setTimeout(600_000)
+
 mkdirSync(ARTIFACTS, { recursive: true })
 
 let browser: Browser | undefined

@@ -23,6 +23,9 @@ const REQUESTS = 2000
 // Requests in flight at once: the most that can be waiting on Redis when the breaker opens.
 const CONCURRENCY = 50
 
+// 25 scenarios, most with a load of 2000 requests and a Redis restart: close to the suite's 120 s per
+// file on a busy machine. This bound is only for a run that hangs.
+t.setTimeout(600_000)
 t.teardown(stopAllRedis)
 
 // --- helpers ---------------------------------------------------------------
