@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { mock } from 'node:test'
 import FakeTimers from '@sinonjs/fake-timers'
-import { buildApp, type TestApp } from './helpers/app.js'
+import { buildApp, EVENTUALLY_MS, type TestApp } from './helpers/app.js'
 import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
 
 t.teardown(stopAllRedis)
@@ -16,7 +16,7 @@ const realClearTimeout = globalThis.clearTimeout
 
 async function answered<T> (work: Promise<T>): Promise<T | 'never answered'> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const never = new Promise<'never answered'>((resolve) => { timer = realSetTimeout(() => { resolve('never answered') }, 5000) })
+  const never = new Promise<'never answered'>((resolve) => { timer = realSetTimeout(() => { resolve('never answered') }, EVENTUALLY_MS) })
   try {
     return await Promise.race([work, never])
   } finally {

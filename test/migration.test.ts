@@ -4,7 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { buildApp, waitFor } from './helpers/app.js'
+import { buildApp, EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { startRedis, stopAllRedis } from './helpers/redis-server.js'
 import { resilientRedis, type ResilientRedisOptions } from '../src/index.js'
 import { PASS_THROUGH_OPTIONS } from '../src/redis-options.js'
@@ -75,13 +75,13 @@ t.test('client: an app\'s own client is app.redis, monitored like the plugin\'s,
   t.same(test.pluginLogs().filter((l) => l.level === 40), [], 'no warning: the client is bounded')
 
   await server.kill()
-  t.ok(await waitFor(() => test.connectionLogs().some((l) => l.redisState === 'down'), 5000), 'the outage is logged')
+  t.ok(await waitFor(() => test.connectionLogs().some((l) => l.redisState === 'down'), EVENTUALLY_MS), 'the outage is logged')
   const res = await test.app.inject('/redis')
   t.equal(res.statusCode, 503, 'its errors answer 503')
   t.equal((await test.app.redisHealth()).clients.default?.state, 'down')
 
   await server.restart()
-  t.ok(await waitFor(() => own.status === 'ready' && test.connectionLogs().some((l) => l.redisState === 'ready' && String(l.msg).includes('is back')), 5000), 'back, and logged')
+  t.ok(await waitFor(() => own.status === 'ready' && test.connectionLogs().some((l) => l.redisState === 'ready' && String(l.msg).includes('is back')), EVENTUALLY_MS), 'back, and logged')
   await test.app.close()
   t.equal(own.status, 'ready', 'not closed without closeClient')
   t.equal(own.listenerCount('error'), 0, 'the plugin no longer listens to it')
@@ -96,7 +96,7 @@ t.test('client with closeClient: closed with the app; a lazy client is connected
   t.equal(own.status, 'ready', 'connected during registration')
   t.equal(await test.app.redis.ping(), 'PONG')
   await test.app.close()
-  t.ok(await waitFor(() => own.status === 'end', 2000), 'closed with the app')
+  t.ok(await waitFor(() => own.status === 'end', EVENTUALLY_MS), 'closed with the app')
 })
 
 t.test('client with ioredis defaults: one warning that names what is unbounded; health stays bounded', async (t) => {

@@ -3,7 +3,7 @@
 // app's own error handler still gets every error.
 import t from 'tap'
 import Fastify from 'fastify'
-import { buildApp, captureLogs, waitFor } from './helpers/app.js'
+import { buildApp, captureLogs, EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { startRedis, stopAllRedis } from './helpers/redis-server.js'
 import { RedisUnavailableError, resilientRedis } from '../src/index.js'
 import { UnavailableReplies } from '../src/unavailable-log.js'
@@ -17,7 +17,7 @@ t.test('an outage under load: one line at the first 503, a count at the end, no 
   const server = await startRedis({ password: SECRET })
   const test = await buildApp({ env: { REDIS_URL: server.url }, rateLimit: false })
   await server.kill()
-  t.ok(await waitFor(() => test.connectionLogs().some((l) => l.redisState === 'down'), 5000))
+  t.ok(await waitFor(() => test.connectionLogs().some((l) => l.redisState === 'down'), EVENTUALLY_MS))
   const statuses = new Set<number>()
   for (let i = 0; i < 40; i++) statuses.add((await test.app.inject('/redis')).statusCode)
   t.same([...statuses], [503])
@@ -50,7 +50,7 @@ t.test('the app\'s own error handler still receives each error, and its own erro
   await app.ready()
   t.teardown(() => app.close())
   await server.kill()
-  t.ok(await waitFor(() => app.redis.status !== 'ready', 5000))
+  t.ok(await waitFor(() => app.redis.status !== 'ready', EVENTUALLY_MS))
   const res = await app.inject('/redis')
   t.equal(res.statusCode, 503)
   t.same(res.json(), { mine: true })
@@ -77,10 +77,10 @@ t.test('the count: a series per outage, a line per interval while 503s go on', a
   replies.record(request('GET', '/a'), 'Connection is closed.')
   replies.record(request('POST', '/b'), 'Connection is closed.')
   t.equal(lines.length, 1, 'the first one at once')
-  t.ok(await waitFor(() => lines.length === 2, 5000), 'then a count')
+  t.ok(await waitFor(() => lines.length === 2, EVENTUALLY_MS), 'then a count')
   t.equal(lines[1]?.msg, '2 more requests answered 503 (Redis unavailable): GET /a ×1, POST /b ×1')
   // A quiet interval ends the series: the next 503 is logged at once again.
-  t.ok(await waitFor(() => !replies.inSeries, 5000))
+  t.ok(await waitFor(() => !replies.inSeries, EVENTUALLY_MS))
   replies.record(request('GET', '/c'), 'back again')
   t.match(lines[2]?.msg, /^Answering 503 \(Redis unavailable\) to GET \/c: back again/)
   replies.record(request('GET', '/c'), 'back again')
