@@ -5,7 +5,7 @@ import { Redis } from 'ioredis'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { stopAllRedis } from './helpers/redis-server.js'
-import { incr, read, startStore, type StoreSetup } from './helpers/store.js'
+import { incr, QUICK, read, startStore, type StoreSetup } from './helpers/store.js'
 import type { TcpProxy } from './helpers/tcp-proxy.js'
 import { createFailOpenStore, type FailOpenStoreOptions } from '../src/index.js'
 
@@ -13,8 +13,9 @@ const SECRET = 'S3cret-Pa55word!'
 
 t.teardown(stopAllRedis)
 
-function setup (t: Test, store: Partial<FailOpenStoreOptions> = {}): Promise<StoreSetup> {
-  return startStore(t, { password: SECRET, store })
+/** A store with startStore's patient deadlines; `quick` for tests that wait out a hang (100 ms). */
+function setup (t: Test, store: Partial<FailOpenStoreOptions> = {}, quick = false): Promise<StoreSetup> {
+  return startStore(t, { password: SECRET, store: { ...(quick ? QUICK.store : {}), ...store }, ...(quick ? { client: QUICK.client } : {}) })
 }
 
 t.test('counts in Redis with the window as TTL, and reads without counting', async (t) => {
@@ -133,7 +134,7 @@ t.test('failMode closed: a coded 503 error with Retry-After', async (t) => {
 })
 
 t.test('a hanging server: one request waits the decision timeout, the next ones do not; a probe brings Redis back', async (t) => {
-  const { server, Store } = await setup(t)
+  const { server, Store } = await setup(t, {}, true)
   const store = new Store()
   await incr(store, 'k')
   server.pause()
@@ -150,7 +151,7 @@ t.test('a hanging server: one request waits the decision timeout, the next ones 
 })
 
 t.test('a read that times out is decided from memory and opens the breaker', async (t) => {
-  const { server, Store } = await setup(t)
+  const { server, Store } = await setup(t, {}, true)
   const store = new Store()
   server.pause()
   t.same(await read(store, 'k'), { current: 0, ttl: 0 }, 'read from memory after the timeout')

@@ -5,7 +5,7 @@
 import t, { type Test } from 'tap'
 import { stopAllRedis, type RedisServer } from './helpers/redis-server.js'
 import { EVENTUALLY_MS, waitFor } from './helpers/app.js'
-import { incr, startStore, type Count, type StoreSetup } from './helpers/store.js'
+import { incr, QUICK, startStore, type Count, type StoreSetup } from './helpers/store.js'
 
 t.teardown(stopAllRedis)
 
@@ -103,7 +103,7 @@ t.test('the connection is lost with a call in flight: it fails at once, its requ
 })
 
 t.test('a request queued behind a call that times out is decided in memory and never sent', async (t) => {
-  const { server, Store } = await setup(t)
+  const { server, Store } = await startStore(t, QUICK)
   const store = new Store({})
   await incr(store, 'warm')
   server.pause()
