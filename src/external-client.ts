@@ -30,18 +30,22 @@ export function assertIoredisClient (value: unknown): asserts value is Redis {
   }
 }
 
+/** ioredis fills unset credentials with null; an empty string sends none either. */
+function present (value: string | null | undefined): string | undefined {
+  return value ? value : undefined
+}
+
 /** The connection record of an app's own client, from its options: where it points, whether it sends a password. */
 export function externalConnection (client: Redis): ResolvedConnection {
-  // ioredis fills unset credentials with null.
   const { host, port, db, username, password, tls, path } = client.options
-  const user = username === null || username === undefined || username === '' ? undefined : username
-  const secret = password === null || password === undefined || password === '' ? undefined : password
+  const secret = present(password)
   const resolved = {
     name: DEFAULT_CLIENT,
-    host: path ?? host ?? 'localhost',
-    port: port ?? 6379,
-    db: db ?? 0,
-    username: user,
+    // ioredis fills in host, port and db; a client on a Unix socket is known by its path.
+    host: path === undefined ? host as string : path,
+    port: port as number,
+    db: db as number,
+    username: present(username),
     password: secret,
     tls,
     passwordFrom: secret === undefined ? undefined : 'the client option\'s password',

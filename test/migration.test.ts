@@ -4,6 +4,9 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { buildApp, EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { startRedis, stopAllRedis } from './helpers/redis-server.js'
 import { resilientRedis, type ResilientRedisOptions } from '../src/index.js'
@@ -50,6 +53,7 @@ t.test('an option nobody knows is an error; namespace points to clients', async 
   t.match(await registrationError({ closeClient: true }), { code: 'FRR_ERR_INVALID_SETTING', message: /closeClient option applies only to a client passed with the client option/ })
   t.match(await registrationError({ keyPrefix: 7 }), { code: 'FRR_ERR_INVALID_SETTING', message: /keyPrefix option must be a string/ })
   t.match(await registrationError({ connectionName: {} }), { code: 'FRR_ERR_INVALID_SETTING', message: /connectionName option must be a string/ })
+  t.equal(await registrationError({ keyPrefix: undefined, family: undefined }), undefined, 'an option left undefined is no option')
 })
 
 t.test('pass-through options reach every client: keyPrefix, connectionName (named clients get their own name)', async (t) => {
@@ -122,6 +126,9 @@ t.test('client: what cannot go with it', async (t) => {
   t.match(await registrationError({ client: { get: () => {} }, host: undefined, port: undefined }), { code: 'FRR_ERR_INVALID_SETTING', message: /^client option must be an ioredis client \(got object\)/ })
   t.match(await registrationError({ client: own, host: undefined, port: undefined, closeClient: 'yes' }), { code: 'FRR_ERR_INVALID_SETTING', message: /^closeClient option must be true or false/ })
   t.match(await registrationError({ client: own, host: undefined, port: undefined, requirePassword: true }), { code: 'FRR_ERR_PASSWORD_REQUIRED' })
+  // REDIS_PASSWORD reaches the named clients, not the client passed: it still sends none.
+  t.match(await registrationError({ client: own, host: undefined, port: undefined, requirePassword: true, env: { REDIS_PASSWORD: SECRET } }), { code: 'FRR_ERR_PASSWORD_REQUIRED', message: /"default" has no password.*create the client with a password/ })
+  t.match(await registrationError({ client: null, host: undefined, port: undefined }), { code: 'FRR_ERR_INVALID_SETTING', message: /^client option must be an ioredis client \(got null\)/ })
   t.equal(own.status, 'wait', 'a refused registration never connects the client')
 })
 
@@ -158,4 +165,34 @@ t.test('stringNumbers passes through, and the rate limiter still counts in numbe
   t.same(statuses, [[200, '1'], [200, '0'], [429, '0']])
   t.equal((await test.app.redisHealth()).rateLimit.mode, 'redis')
   t.match((await test.app.redisHealth()).rateLimit, { decisionsOutsideRedis: 0 })
+})
+
+t.test('client already connected, for an ACL user: checked as on a connect, shown with its user', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  t.equal(await server.command('ACL', 'SETUSER', 'app', 'on', '>app-Pa55', '~*', '+@all'), '+OK')
+  const own = new Redis({ host: '127.0.0.1', port: server.port, username: 'app', password: 'app-Pa55', enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 300 })
+  t.teardown(() => { own.disconnect() })
+  await new Promise((resolve) => own.once('ready', resolve))
+  const test = await buildApp({ client: own })
+  t.teardown(() => test.app.close())
+  const health = await test.app.redisHealth()
+  t.equal(health.clients.default?.state, 'ready')
+  t.equal(health.clients.default?.url, `redis://app:***@127.0.0.1:${server.port}/0`)
+  t.match(test.connectionLogs()[0], { redisState: 'ready', msg: /^Redis "default" connected/ })
+  t.notOk(test.logText().includes('app-Pa55'))
+})
+
+t.test('client on a Unix socket: monitored, and known by its path', async (t) => {
+  const socket = join(mkdtempSync(join(tmpdir(), 'frr-sock-')), 'redis.sock')
+  const server = await startRedis({ extraArgs: ['--unixsocket', socket, '--unixsocketperm', '700'] })
+  const own = new Redis({ path: socket, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 300 })
+  t.teardown(() => { own.disconnect(); rmSync(dirname(socket), { recursive: true, force: true }) })
+  const test = await buildApp({ client: own })
+  t.teardown(() => test.app.close())
+  t.equal(await test.app.redis.ping(), 'PONG')
+  const health = await test.app.redisHealth()
+  t.equal(health.clients.default?.state, 'ready')
+  t.match(health.clients.default?.url, socket)
+  await server.kill()
+  t.ok(await waitFor(() => test.connectionLogs().some((l) => l.redisState === 'down'), 5000), 'its outage is logged')
 })

@@ -56,7 +56,20 @@ t.test('the app\'s own error handler still receives each error, and its own erro
   t.same(res.json(), { mine: true })
   t.equal((await app.inject('/own')).statusCode, 503)
   t.same(seen, [{ statusCode: 503, code: 'FRR_ERR_REDIS_UNAVAILABLE' }, { statusCode: 503, code: 'FRR_ERR_REDIS_UNAVAILABLE' }])
+
   t.equal(logs.filter((l) => l.msg === 'the app logs this itself' && l.level === 50).length, 2, 'an error the app logs itself is left alone')
+})
+
+t.test('a RedisUnavailableError a route throws itself: the first line gives its cause', async (t) => {
+  const test = await buildApp({ host: '127.0.0.1', port: 1, rateLimit: false }, (app) => {
+    app.get('/own-with-cause', async () => { throw new RedisUnavailableError({ cause: new Error('the cache cluster is failing over') }) })
+    app.get('/own', async () => { throw new RedisUnavailableError() })
+  })
+  t.equal((await test.app.inject('/own-with-cause')).statusCode, 503)
+  t.match(test.pluginLogs().find((l) => l.redisUnavailable !== undefined), { msg: /to GET \/own-with-cause: the cache cluster is failing over\./ })
+  t.equal((await test.app.inject('/own')).statusCode, 503)
+  await test.app.close()
+  t.match(test.pluginLogs().find((l) => (l.redisUnavailable as { answered503?: number } | undefined)?.answered503 !== undefined), { msg: '1 more request answered 503 (Redis unavailable): GET /own ×1' })
 })
 
 t.test('other 500s keep Fastify\'s error line', async (t) => {
@@ -72,7 +85,8 @@ t.test('the count: a series per outage, a line per interval while 503s go on', a
   const lines: Array<{ obj: object; msg: string }> = []
   const logger = { info: () => {}, error: () => {}, warn: (obj: object, msg: string) => { lines.push({ obj, msg }) } }
   const replies = new UnavailableReplies(logger, 30)
-  const request = (method: string, url: string) => ({ method, url, routeOptions: { url } }) as never
+  // No route URL: a not-found handler's request is named by its own URL.
+  const request = (method: string, url: string) => ({ method, url, routeOptions: url === '/c' ? {} : { url } }) as never
   replies.record(request('GET', '/a'), 'Connection is closed.')
   replies.record(request('GET', '/a'), 'Connection is closed.')
   replies.record(request('POST', '/b'), 'Connection is closed.')
