@@ -1,5 +1,6 @@
 import type { ResolvedConnection } from './config.js'
 import { isUrlSetting, settingName } from './setting-words.js'
+import { aclRule } from './acl-rule.js'
 
 /*
  * What went wrong with a Redis connection, in the words an operator needs.
@@ -17,7 +18,33 @@ export type FailureClass =
   | 'password-not-required' // we send a password, the server has none: anyone can use it
   | 'dns' // the host name does not resolve
   | 'tls' // the TLS handshake or certificate failed
+  | 'out-of-memory' // the server refuses writes: maxmemory reached under noeviction (OOM)
+  | 'read-only' // a replica, which refuses writes (READONLY)
+  | 'no-permission' // the ACL user may not run a command or touch a key (NOPERM)
+  | 'not-persisting' // the server refuses writes because it cannot save to disk (MISCONF)
+  | 'loading' // the server is loading its dataset after a restart (LOADING)
+  | 'busy' // the server is blocked by a long script or function (BUSY)
   | 'other'
+
+/** Every class, in the order above: for schemas and exhaustive tests. */
+export const FAILURE_CLASSES: readonly FailureClass[] = [
+  'refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls',
+  'out-of-memory', 'read-only', 'no-permission', 'not-persisting', 'loading', 'busy', 'other',
+]
+
+/**
+ * Error replies by their first word, as Redis sends them (also inside a
+ * script's error). Inside a script, Redis 7 words a denied command as "ERR
+ * The user executing the script can't run this command or subcommand".
+ */
+const REPLY_CLASSES: Array<[RegExp, FailureClass]> = [
+  [/^OOM\b/, 'out-of-memory'],
+  [/^READONLY\b/, 'read-only'],
+  [/^NOPERM\b|can't run this command or subcommand/i, 'no-permission'],
+  [/^MISCONF\b/, 'not-persisting'],
+  [/^LOADING\b/, 'loading'],
+  [/^BUSY\b/, 'busy'],
+]
 
 const NETWORK_CODES: Record<string, FailureClass> = {
   ECONNREFUSED: 'refused',
@@ -40,6 +67,7 @@ export function classifyFailure (error: unknown): FailureClass {
   if (upper.startsWith('WRONGPASS') || upper.includes('INVALID PASSWORD') || upper.includes('INVALID USERNAME-PASSWORD')) return 'password-wrong'
   if (upper.includes('CALLED WITHOUT ANY PASSWORD CONFIGURED') || upper.includes('NO PASSWORD IS SET')) return 'password-not-required'
   if (message === 'Command timed out' || message.startsWith('Socket timeout')) return 'hanging'
+  for (const [pattern, failure] of REPLY_CLASSES) if (pattern.test(message)) return failure
   if (/\b(TLS|SSL)\b/i.test(message) || (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT')))) return 'tls'
   if (typeof code === 'string' && NETWORK_CODES[code] !== undefined) return NETWORK_CODES[code]
   if (message === 'Connection is closed.') return 'connection-lost'
@@ -99,6 +127,12 @@ export function failureSummary (failure: FailureClass, c: FailureContext): strin
     case 'password-not-required': return `the server at ${at} has no password, yet the app sends ${passwordPlace(c.passwordFrom)}`
     case 'dns': return `the host name "${c.host}" does not resolve`
     case 'tls': return `the TLS handshake with ${at} failed`
+    case 'out-of-memory': return `the server at ${at} is out of memory under noeviction and refuses writes`
+    case 'read-only': return `the server at ${at} is a read-only replica`
+    case 'no-permission': return `${c.username === undefined ? 'the default user' : `ACL user "${c.username}"`} lacks a permission on ${at}`
+    case 'not-persisting': return `the server at ${at} refuses writes because it cannot save to disk`
+    case 'loading': return `the server at ${at} is still loading its dataset`
+    case 'busy': return `the server at ${at} is blocked by a long-running script or function`
     case 'other': return `unexpected error from ${at}`
   }
 }
@@ -124,8 +158,20 @@ function failureAction (failure: FailureClass, c: FailureContext): string {
       return `check ${hostSetting(c.locatedBy)} (a container service name resolves only inside its network; outside it, use 127.0.0.1 and the published port)`
     case 'tls':
       return `unless that is the server's TLS port, turn TLS off (redis:// instead of rediss://, REDIS_TLS unset); on a TLS port, the certificate must match "${c.host}" and be trusted`
+    case 'out-of-memory':
+      return 'free memory or raise maxmemory on the server (CONFIG SET maxmemory, and in redis.conf), or give the rate limiter a Redis of its own; until writes succeed, rate limiting counts in memory'
+    case 'read-only':
+      return 'point the connection at the primary; a replica takes no writes, so rate limiting counts in memory meanwhile'
+    case 'no-permission':
+      return `grant what the error names, on the server: ${aclRule(c.username)} covers the rate limiter (with its default key prefix) and health checks`
+    case 'not-persisting':
+      return "the server's log says why its last save failed (disk full, permissions); fix that, or CONFIG SET stop-writes-on-bgsave-error no if losing the snapshot is acceptable"
+    case 'loading':
+      return 'it answers once the data is in memory, which takes a while for a large dataset after a restart; nothing to change unless it never ends'
+    case 'busy':
+      return 'wait for the script to end, or stop it (SCRIPT KILL, FUNCTION KILL); while it runs the server answers nobody'
     case 'other':
-      return 'the error itself says what went wrong (NOPERM: the ACL user lacks a permission)'
+      return 'the error itself says what went wrong'
   }
 }
 

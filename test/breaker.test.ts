@@ -19,7 +19,7 @@ t.test('opens after the threshold of consecutive failures; a success resets the 
   t.notOk(breaker.isOpen)
   breaker.recordFailure(replyError('OOM command not allowed'))
   t.ok(breaker.isOpen)
-  t.equal(breaker.state.status === 'open' && breaker.state.cause, 'other')
+  t.equal(breaker.state.status === 'open' && breaker.state.cause, 'out-of-memory')
   breaker.recordFailure(new Error('Command timed out'))
   t.equal(changes.length, 1, 'failures while open change nothing')
 })

@@ -94,3 +94,20 @@ t.test('isAuthFailure', async (t) => {
 })
 
 // The words for each class (summary, hint, fixes, step line): test/doctor-words.test.ts.
+
+t.test('classifyFailure: replies of a server that is up but will not serve, by their first word', async (t) => {
+  const cases: Array<[string, string]> = [
+    ["OOM command not allowed when used memory > 'maxmemory'.", 'out-of-memory'],
+    ["READONLY You can't write against a read only replica.", 'read-only'],
+    ["NOPERM this user has no permissions to run the 'evalsha' command", 'no-permission'],
+    ['NOPERM this user has no permissions to access one of the keys used as arguments', 'no-permission'],
+    // Redis 7 inside a script, where redis.call meets a command the ACL denies.
+    ["ERR The user executing the script can't run this command or subcommand script: 5f1c…, on @user_script:1.", 'no-permission'],
+    ["MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk.", 'not-persisting'],
+    ['LOADING Redis is loading the dataset in memory', 'loading'],
+    ['BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.', 'busy'],
+  ]
+  for (const [message, expected] of cases) t.equal(classifyFailure(reply(message)), expected, message)
+  t.equal(classifyFailure(reply('ERR OOM is mentioned later')), 'other', 'the word must come first')
+  t.equal(classifyFailure(reply('BUSYKEY Target key name already exists.')), 'other', 'whole words only')
+})
