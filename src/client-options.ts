@@ -33,7 +33,8 @@ export const AUTH_RETRY_DELAY = 1000
  *   fails instead of being resent up to 20 times;
  * - `commandTimeout`, and `socketTimeout` to drop a connection whose server
  *   stopped answering (`connectTimeout` alone only covers the TCP connect);
- * - the retry strategy is supplied by the connection monitor (capped backoff).
+ * - the retry strategy is supplied by the connection monitor (capped backoff);
+ * - no ready check (INFO): it needs a permission the plugin has no other use for.
  */
 export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeouts, retryStrategy: (attempt: number) => number): RedisOptions {
   return {
@@ -57,6 +58,10 @@ export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeou
     // every outage), so it decides how long a closed app stays alive.
     disconnectTimeout: 100,
     retryStrategy,
+    // ioredis's ready check sends INFO and, where an ACL user may not, prints a warning to the
+    // console, outside the app's logger. A server still loading answers LOADING, which is
+    // handled like any other "cannot serve now" reply (503, the limiter counts in memory).
+    enableReadyCheck: false,
     reconnectOnError: null,
     lazyConnect: false,
   }

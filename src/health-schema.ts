@@ -1,3 +1,5 @@
+import { FAILURE_CLASSES } from './failure-class.js'
+
 /*
  * The JSON schema of the health report, for the `healthRoute`: it documents
  * the route (e.g. in @fastify/swagger) and lets Fastify serialize it fast.
@@ -12,7 +14,7 @@ const clientHealth = {
     url: { type: 'string', description: 'The server, password redacted.' },
     since: { type: 'string', format: 'date-time' },
     latencyMs: { type: 'number', description: 'Round trip of this report\'s PING.' },
-    failure: { type: 'string', enum: ['refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls', 'other'] },
+    failure: { type: 'string', enum: FAILURE_CLASSES },
     hint: { type: 'string', description: 'What the failure means and what to check.' },
     error: { type: 'string', description: 'The last error, without secrets.' },
   },
@@ -24,6 +26,7 @@ const rateLimit = {
   properties: {
     mode: { type: 'string', enum: ['redis', 'local', 'open', 'closed', 'disabled'], description: 'Where rate-limit decisions are made now.' },
     since: { type: 'string', format: 'date-time' },
+    cause: { type: 'string', description: 'Why decisions are made outside Redis (absent in mode redis).' },
     decisionsOutsideRedis: { type: 'integer' },
     decisionsAfterTimeout: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call did not answer within decisionTimeout.' },
     decisionsAfterError: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call failed.' },
@@ -36,7 +39,7 @@ export const healthReportSchema = {
   type: 'object',
   required: ['status', 'clients', 'rateLimit'],
   properties: {
-    status: { type: 'string', enum: ['up', 'degraded', 'down'], description: 'up: every client ready; degraded: some; down: none.' },
+    status: { type: 'string', enum: ['up', 'degraded', 'down'], description: 'down: no client ready; degraded: a client not ready or lacking a permission, or rate limiting deciding outside Redis; up: none of that.' },
     clients: { type: 'object', additionalProperties: clientHealth },
     rateLimit,
   },

@@ -5,7 +5,11 @@ import { withinDeadline } from './rate-limit/deadline.js'
 import { scrubError } from './redact.js'
 
 export interface ClientHealth {
-  /** `ready`: connected and answering a PING; `connecting`: first attempt under way; `down`: see `failure`. */
+  /**
+   * `ready`: connected and answering a PING (a PING this ACL user may not
+   * send still gets an answer: `ready`, with `failure: 'no-permission'`);
+   * `connecting`: first attempt under way; `down`: see `failure`.
+   */
   state: 'ready' | 'connecting' | 'down'
   /** The server, password redacted. */
   url: string
@@ -21,7 +25,11 @@ export interface ClientHealth {
 }
 
 export interface RedisHealthReport {
-  /** `up`: every client ready; `degraded`: some; `down`: none. */
+  /**
+   * `down`: no client ready. `degraded`: some client not ready, or one that
+   * answers but lacks a permission, or rate limiting deciding outside Redis
+   * (`rateLimit.cause` says why). `up`: none of that.
+   */
   status: 'up' | 'degraded' | 'down'
   clients: Record<string, ClientHealth>
   /** Where rate-limit decisions are made (`redis`, or the fail mode while Redis cannot count), or `disabled`. */
@@ -47,16 +55,21 @@ export async function buildHealthReport (clients: readonly ResilientClient[], op
         return [connection.name, { state: 'ready', ...base, latencyMs: Math.round((performance.now() - started) * 100) / 100 }]
       } catch (error) {
         const failure = classifyFailure(error)
-        return [connection.name, { state: 'down', ...base, failure, hint: failureHint(failure, connection), error: scrubError(error, secrets).message }]
+        // Refused by the ACL is still an answer: the server is there and talks to this user.
+        const state = failure === 'no-permission' ? 'ready' : 'down'
+        return [connection.name, { state, ...base, failure, hint: failureHint(failure, connection), error: scrubError(error, secrets).message }]
       }
     }
     if (state.status === 'connecting') return [connection.name, { state: 'connecting', ...base }]
     return [connection.name, { state: 'down', ...base, failure: state.failure, hint: failureHint(state.failure, connection), error: state.error.message }]
   }))
   const ready = entries.filter(([, health]) => health.state === 'ready').length
+  const limiter = rateLimit === undefined ? { mode: 'disabled' as const } : rateLimit()
+  const impaired = ready < entries.length || entries.some(([, health]) => health.failure !== undefined) ||
+    (limiter.mode !== 'redis' && limiter.mode !== 'disabled')
   return {
-    status: ready === entries.length ? 'up' : ready === 0 ? 'down' : 'degraded',
+    status: ready === 0 ? 'down' : impaired ? 'degraded' : 'up',
     clients: Object.fromEntries(entries),
-    rateLimit: rateLimit === undefined ? { mode: 'disabled' } : rateLimit(),
+    rateLimit: limiter,
   }
 }

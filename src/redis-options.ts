@@ -34,7 +34,7 @@ const OWNED_OPTIONS: Record<string, string> = {
   blockingTimeout: 'the plugin bounds every command with commandTimeout',
   blockingTimeoutGrace: 'the plugin bounds every command with commandTimeout',
   maxLoadingRetryTime: 'the plugin bounds how long registration waits with connectWait',
-  enableReadyCheck: 'the plugin needs the ready check to know when a connection can serve',
+  enableReadyCheck: 'the plugin turns it off: INFO needs an ACL permission the plugin has no other use for, and a server still loading answers LOADING, which the plugin already handles',
   lazyConnect: 'the plugin connects at registration and waits at most connectWait: a healthy Redis is ready for the first request',
   disconnectTimeout: 'the plugin bounds how long closing the app waits',
   Connector: 'the plugin chooses how to connect',

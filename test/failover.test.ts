@@ -34,7 +34,7 @@ function recordingLogger (): { lines: Line[]; logger: { info: (o: object, m: str
 
 function failover (readiness: Readiness, probe: () => Promise<unknown>, failMode: FailMode = 'local') {
   const { lines, logger } = recordingLogger()
-  const instance = new Failover({ readiness, failMode, failureThreshold: 2, probe, logger })
+  const instance = new Failover({ readiness, failMode, failureThreshold: 2, probe, identity: { username: undefined, nameSpace: 'frr-rate-limit:' }, logger })
   t.teardown(() => { instance.close() })
   return { instance, lines }
 }
@@ -89,7 +89,9 @@ t.test('the breaker: open after failures, probed in the background until Redis c
   t.equal(instance.mode, 'redis', 'one failure is not enough')
   instance.breaker.recordFailure(Object.assign(new Error('OOM command not allowed when used memory > maxmemory'), { name: 'ReplyError' }))
   t.equal(instance.mode, 'local')
-  t.equal(lines[0]?.msg, 'Rate limiting switched to counting in local memory (per process): Redis commands failing (other)')
+  t.equal(lines[0]?.msg, 'Rate limiting switched to counting in local memory (per process): Redis commands failing (out-of-memory): OOM command not allowed when used memory > maxmemory')
+  t.equal(lines[0]?.level, 'error', 'memory full: only an operator mends it')
+  t.equal(instance.report().cause, 'Redis commands failing (out-of-memory): OOM command not allowed when used memory > maxmemory')
 
   await sleep(PROBE_INTERVAL_MS * 3.5)
   t.ok(probes >= 2, `probed ${probes} times while failing`)
@@ -147,7 +149,7 @@ t.test('close() stops probing and listening', async (t) => {
 
 t.test('without a logger it stays silent', async (t) => {
   const readiness = new ControlledReadiness(false)
-  const instance = new Failover({ readiness, failMode: 'local', failureThreshold: 1, probe: async () => 'ok', logger: undefined })
+  const instance = new Failover({ readiness, failMode: 'local', failureThreshold: 1, probe: async () => 'ok', identity: { username: undefined, nameSpace: 'frr-rate-limit:' }, logger: undefined })
   readiness.set(true)
   readiness.set(false)
   t.equal(instance.mode, 'local')
@@ -174,3 +176,47 @@ t.test('decisions that waited on Redis, by how the wait ended', async (t) => {
   instance.countWaited(Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), { name: 'ReplyError' }), 1)
   t.match(instance.report(), { decisionsAfterTimeout: 3, decisionsAfterError: 3 })
 })
+
+const replyError = (message: string): Error => Object.assign(new Error(message), { name: 'ReplyError' })
+
+t.test('a missing permission opens the breaker at once, at error level, with the rule that grants it', async (t) => {
+  const readiness = new ControlledReadiness(true)
+  const { instance, lines } = failover(readiness, async () => { throw replyError("NOPERM this user has no permissions to run the 'evalsha' command") })
+  instance.breaker.recordFailure(replyError("NOPERM this user has no permissions to run the 'evalsha' command"))
+  t.equal(instance.mode, 'local', 'no threshold: retrying cannot mend it')
+  t.same(lines.map((l) => [l.level, l.msg]), [['error', "Rate limiting switched to counting in local memory (per process): Redis commands failing (no-permission): NOPERM this user has no permissions to run the 'evalsha' command; grant what the limiter needs on the server: ACL SETUSER default ~frr-rate-limit:* +eval +evalsha +incrby +pexpire +pttl +ping"]])
+  await sleep(PROBE_INTERVAL_MS * 3.5)
+  t.equal(lines.length, 1, 'probes failing for the same reason add no line')
+})
+
+t.test('while outside Redis, a new reason in a probe reply is logged once; timeouts and the same reply are not', async (t) => {
+  const readiness = new ControlledReadiness(true)
+  const replies: unknown[] = [new Error('Command timed out'), replyError('OOM command not allowed'), replyError('OOM command not allowed'), new Error('Command timed out')]
+  let probes = 0
+  const { instance, lines } = failover(readiness, async () => {
+    probes++
+    throw replies.shift() ?? replyError('OOM command not allowed')
+  })
+  instance.breaker.recordFailure(new Error('Command timed out'))
+  t.equal(lines.length, 1)
+  t.match(lines[0], { level: 'warn', msg: /\(hanging\)$/ })
+  t.ok(await waitUntil(() => probes >= 5), 'probed')
+  t.same(lines.slice(1).map((l) => [l.level, l.msg]), [['error', 'Rate limiting still counting in local memory (per process), now because: Redis commands failing (out-of-memory): OOM command not allowed']])
+  t.equal(instance.report().cause, 'Redis commands failing (out-of-memory): OOM command not allowed')
+  t.equal(instance.breaker.state.status === 'open' && instance.breaker.state.cause, 'out-of-memory')
+})
+
+t.test('a long reply is cut in the log line', async (t) => {
+  const readiness = new ControlledReadiness(true)
+  const { instance, lines } = failover(readiness, async () => { throw new Error('Command timed out') })
+  instance.breaker.recordFailure(replyError(`READONLY ${'x'.repeat(300)}`))
+  instance.breaker.recordFailure(replyError(`READONLY ${'x'.repeat(300)}`))
+  t.equal(lines[0]?.level, 'warn', 'a replica answers READONLY for a moment in every failover: a warning')
+  t.ok(lines[0]?.msg.endsWith(`(read-only): READONLY ${'x'.repeat(191)}…`), 'Redis\'s words, cut at 200 characters')
+  t.equal(instance.report().mode, 'local')
+})
+
+async function waitUntil (check: () => boolean): Promise<boolean> {
+  for (let i = 0; i < 200 && !check(); i++) await sleep(25)
+  return check()
+}

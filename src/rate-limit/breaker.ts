@@ -3,7 +3,7 @@ import { classifyFailure, type FailureClass } from '../failure-class.js'
 
 export type BreakerState =
   | { status: 'closed'; consecutiveFailures: number }
-  | { status: 'open'; since: number; cause: FailureClass }
+  | { status: 'open'; since: number; cause: FailureClass; message: string }
 
 export interface BreakerEvents {
   change: [current: BreakerState, previous: BreakerState]
@@ -13,7 +13,8 @@ export interface BreakerEvents {
  * Stops requests from waiting on a Redis that answers badly while its
  * connection still looks fine. It opens after `failureThreshold` consecutive
  * failures, or at the first timeout (a timeout already cost a request the
- * whole command timeout; the next one should not pay it again). Only
+ * whole command timeout; the next one should not pay it again) or missing
+ * permission (only a change on the server mends that). Only
  * `close()` closes it again: the caller probes Redis in the background.
  */
 export class Breaker extends EventEmitter<BreakerEvents> {
@@ -39,11 +40,22 @@ export class Breaker extends EventEmitter<BreakerEvents> {
     if (this.#state.status === 'open') return
     const cause = classifyFailure(error)
     const failures = this.#state.consecutiveFailures + 1
-    if (cause === 'hanging' || failures >= this.failureThreshold) {
-      this.#set({ status: 'open', since: Date.now(), cause })
+    if (cause === 'hanging' || cause === 'no-permission' || failures >= this.failureThreshold) {
+      this.#set({ status: 'open', since: Date.now(), cause, message: error instanceof Error ? error.message : String(error) })
     } else {
       this.#state.consecutiveFailures = failures
     }
+  }
+
+  /**
+   * While open: takes the reason of an error reply that says something new
+   * (another class, another command denied) and announces it. Timeouts and
+   * connection errors say nothing new about why Redis refuses, and are ignored.
+   */
+  recordCause (error: unknown): void {
+    const state = this.#state
+    if (state.status !== 'open' || !(error instanceof Error) || error.name !== 'ReplyError' || error.message === state.message) return
+    this.#set({ status: 'open', since: state.since, cause: classifyFailure(error), message: error.message })
   }
 
   close (): void {

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis'
 import type { Logger } from '../connection-monitor.js'
 import { RedisUnavailableError } from '../errors.js'
-import { isRedisUnavailableError, RETRY_AFTER_SECONDS } from '../unavailable-error.js'
+import { RETRY_AFTER_SECONDS } from '../unavailable-error.js'
 import { settleWithin, withinDeadline } from './deadline.js'
 import { Failover, type FailMode, type FailoverReport } from './failover.js'
+import { isBreakerFailure, replyError } from './failure-cause.js'
 import { CONTINUE_EXCEEDING, EXPONENTIAL_BACKOFF, IncrementBatch, type Callback, type DecideOutside, type IncrementMany } from './increment-batch.js'
 import { MemoryLimiter, type IncrementRule } from './memory-limiter.js'
 import { readinessOf } from './readiness.js'
@@ -101,8 +102,13 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     failureThreshold,
     // A key no keyGenerator output collides with in practice; one counter, one rule. Held to
     // decisionTimeout like a request: a Redis slower than that stays out of the way, instead of
-    // being let back in by each probe and thrown out by the next request.
-    probe: () => withinDeadline(increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), decisionTimeout),
+    // being let back in by each probe and thrown out by the next request. A reply that carries
+    // an error (OOM, READONLY as the script returns them) is a failure, not a sign of health.
+    probe: async () => {
+      const [current, detail] = await withinDeadline(increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), decisionTimeout)
+      if (Number(current) === -1) throw replyError(String(detail))
+    },
+    identity: { username: redis.options.username, nameSpace },
     logger,
   })
   const batch = new IncrementBatch((args) => increment.apply(redis, args), failover, decisionTimeout)
@@ -150,7 +156,7 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
           callback(null, { current: Number(current), ttl: Number(ttl) })
         },
         (error) => {
-          if (isRedisUnavailableError(error)) failover.breaker.recordFailure(error)
+          if (isBreakerFailure(error)) failover.breaker.recordFailure(error)
           this.#readOutside(counter, callback, max)
         }
       )

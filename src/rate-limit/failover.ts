@@ -2,6 +2,7 @@ import type { Logger } from '../connection-monitor.js'
 import { rateLimitChannel } from '../diagnostics.js'
 import { Breaker } from './breaker.js'
 import { DecisionTimeoutError } from './deadline.js'
+import { commandFailureCause, needsOperator, type LimiterIdentity } from './failure-cause.js'
 import type { Readiness } from './readiness.js'
 
 /** What to do with a request while Redis cannot count it. */
@@ -18,6 +19,8 @@ export interface FailoverOptions {
   failureThreshold: number
   /** One request to Redis that succeeds only if counting works (the increment script on a probe key). */
   probe: () => Promise<unknown>
+  /** Named in the ACL rule a missing permission's log line gives. */
+  identity: LimiterIdentity
   logger: Logger | undefined
 }
 
@@ -25,6 +28,8 @@ export interface FailoverReport {
   mode: LimiterMode
   /** When the current mode began (ISO 8601). */
   since: string
+  /** Why decisions are made outside Redis (absent in mode `redis`): the words of the log line. */
+  cause?: string
   /** Decisions made outside Redis since the plugin started. */
   decisionsOutsideRedis: number
   /**
@@ -56,6 +61,8 @@ export class Failover {
   #mode: LimiterMode = 'redis'
   #since = Date.now()
   #decisionsAtSwitch = 0
+  /** The cause last logged, so that a new reason while outside Redis is logged once. */
+  #loggedCause: string | undefined
   #probeTimer: NodeJS.Timeout | undefined
   #probing = false
   #closed = false
@@ -67,7 +74,8 @@ export class Failover {
     this.#unsubscribe = options.readiness.onChange(() => { this.#update('connection') })
     if (!this.useRedis) {
       this.#mode = options.failMode
-      options.logger?.warn({ rateLimitMode: this.#mode, cause: this.#cause() }, `Rate limiting starts ${describeMode(this.#mode)} until Redis is available: ${this.#cause()}`)
+      this.#loggedCause = this.#cause()
+      options.logger?.warn({ rateLimitMode: this.#mode, cause: this.#loggedCause }, `Rate limiting starts ${describeMode(this.#mode)} until Redis is available: ${this.#loggedCause}`)
     }
   }
 
@@ -84,6 +92,7 @@ export class Failover {
     return {
       mode: this.#mode,
       since: new Date(this.#since).toISOString(),
+      ...(this.#mode === 'redis' ? {} : { cause: this.#cause() }),
       decisionsOutsideRedis: this.decisionsOutsideRedis,
       decisionsAfterTimeout: this.decisionsAfterTimeout,
       decisionsAfterError: this.decisionsAfterError,
@@ -110,7 +119,11 @@ export class Failover {
     if (this.#closed) return
     const next: LimiterMode = this.useRedis ? 'redis' : this.options.failMode
     if (this.breaker.isOpen && this.options.readiness.ready) this.#scheduleProbe(0)
-    if (next === this.#mode) return
+    if (next === this.#mode) {
+      // The connection monitor logs its own changes; only the breaker's new reasons are news here.
+      if (next !== 'redis' && trigger === 'probe') this.#logNewCause()
+      return
+    }
     const previous = this.#mode
     const elapsed = Date.now() - this.#since
     this.#mode = next
@@ -119,16 +132,34 @@ export class Failover {
       : trigger === 'probe' ? 'Redis answers the background probe again' : 'the Redis connection is ready again'
     if (next === 'redis') {
       const outside = this.decisionsOutsideRedis - this.#decisionsAtSwitch
+      this.#loggedCause = undefined
       this.options.logger?.info({ rateLimitMode: next, previousMode: previous, cause, decisionsOutsideRedis: outside }, `Rate limiting counts in Redis again after ${(elapsed / 1000).toFixed(1)} s: ${cause} (${outside} decisions made without it)`)
     } else {
       this.#decisionsAtSwitch = this.decisionsOutsideRedis
-      this.options.logger?.warn({ rateLimitMode: next, previousMode: previous, cause }, `Rate limiting switched to ${describeMode(next)}: ${cause}`)
+      this.#loggedCause = cause
+      this.#log({ rateLimitMode: next, previousMode: previous, cause }, `Rate limiting switched to ${describeMode(next)}: ${cause}`)
     }
     if (rateLimitChannel.hasSubscribers) rateLimitChannel.publish({ mode: next, previous, cause, decisionsOutsideRedis: this.decisionsOutsideRedis })
   }
 
+  /** Still outside Redis, for another reason (out of memory, then a permission taken away): one line. */
+  #logNewCause (): void {
+    const cause = this.#cause()
+    if (cause === this.#loggedCause) return
+    this.#loggedCause = cause
+    this.#log({ rateLimitMode: this.#mode, cause }, `Rate limiting still ${describeMode(this.#mode as FailMode)}, now because: ${cause}`)
+  }
+
+  /** Error level for what only an operator mends (a missing permission, memory full), warn for the rest. */
+  #log (fields: object, line: string): void {
+    const { state } = this.breaker
+    if (state.status === 'open' && needsOperator(state.cause)) this.options.logger?.error(fields, line)
+    else this.options.logger?.warn(fields, line)
+  }
+
   #cause (): string {
-    return this.breaker.state.status === 'open' ? `Redis commands failing (${this.breaker.state.cause})` : `Redis unavailable (${this.options.readiness.cause})`
+    const { state } = this.breaker
+    return state.status === 'open' ? commandFailureCause(state.cause, state.message, this.options.identity) : `Redis unavailable (${this.options.readiness.cause})`
   }
 
   /** Probes until Redis counts again; runs only while the breaker is open and the connection is ready. */
@@ -140,7 +171,13 @@ export class Failover {
       this.#probing = true
       this.options.probe().then(
         () => { this.#probing = false; this.breaker.close() },
-        () => { this.#probing = false; if (!this.#closed) this.#scheduleProbe(PROBE_INTERVAL_MS) }
+        (error: unknown) => {
+          this.#probing = false
+          if (this.#closed) return
+          this.#scheduleProbe(PROBE_INTERVAL_MS)
+          // A new reason in Redis's reply (NOPERM for another command, OOM after a hang) is logged once.
+          this.breaker.recordCause(error)
+        }
       )
     }, delay).unref()
   }

@@ -1,5 +1,5 @@
-import { isRedisUnavailableError } from '../unavailable-error.js'
 import { settleWithin } from './deadline.js'
+import { isBreakerFailure, replyError } from './failure-cause.js'
 import type { Failover } from './failover.js'
 import type { Count } from './memory-limiter.js'
 
@@ -104,7 +104,7 @@ export class IncrementBatch {
       (error) => {
         this.#inFlight--
         // The breaker first: what queued behind a failed call is then decided without Redis.
-        if (isRedisUnavailableError(error)) this.failover.breaker.recordFailure(error)
+        if (isBreakerFailure(error)) this.failover.breaker.recordFailure(error)
         try {
           this.failover.countWaited(error, decideAllOutside(entries))
         } finally {
@@ -130,8 +130,8 @@ export class IncrementBatch {
         // Redis refused this counter. A reply about this one key (WRONGTYPE, say) is no sign of a
         // sick Redis: decide its requests outside Redis, and let only replies that are (OOM,
         // READONLY…) reach the breaker.
-        const error = Object.assign(new Error(String(reply[2 * i + 1])), { name: 'ReplyError' })
-        if (isRedisUnavailableError(error)) breaker.recordFailure(error)
+        const error = replyError(String(reply[2 * i + 1]))
+        if (isBreakerFailure(error)) breaker.recordFailure(error)
         this.failover.countWaited(error, callbacks.length)
         for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
         continue

@@ -17,6 +17,17 @@
  * out of memory...): the other counters are still counted.
  */
 export const INCREMENT_SCRIPT = `
+-- Permissions first (Redis 7+): a command this ACL user may not run would fail halfway, after
+-- INCRBY, leaving a counter without expiry, or counted here and again in memory.
+if redis.acl_check_cmd then
+  local key = KEYS[1]
+  local function denied (command)
+    return "NOPERM this user has no permissions to run the '" .. command .. "' command (the rate limiter's script needs it)"
+  end
+  if not redis.acl_check_cmd('incrby', key, '1') then return redis.error_reply(denied('incrby')) end
+  if not redis.acl_check_cmd('pexpire', key, '1') then return redis.error_reply(denied('pexpire')) end
+  if not redis.acl_check_cmd('pttl', key) then return redis.error_reply(denied('pttl')) end
+end
 local out = {}
 local windows, maxes, modes = {}, {}, {}
 local rules = tonumber(ARGV[1])

@@ -1,4 +1,5 @@
 import type { RateLimitPluginOptions } from '@fastify/rate-limit'
+import { DEFAULT_NAMESPACE } from '../acl-rule.js'
 import { InvalidSettingError } from '../errors.js'
 import { parseFlag } from '../redis-url.js'
 import type { FailMode } from './failover.js'
@@ -58,7 +59,7 @@ export interface StoreSettings {
  * `createFailOpenStore ` for the store on its own).
  */
 export function resolveStoreSettings (settings: { [K in keyof StoreSettings]?: unknown }, owner: string): StoreSettings {
-  const { failMode = 'local', failureThreshold, decisionTimeout, cache, nameSpace = 'frr-rate-limit:' } = settings
+  const { failMode = 'local', failureThreshold, decisionTimeout, cache, nameSpace = DEFAULT_NAMESPACE } = settings
   if (!FAIL_MODES.includes(failMode as FailMode)) {
     throw new InvalidSettingError(`${owner}failMode option`, `must be 'local', 'open' or 'closed' (got ${JSON.stringify(failMode)})`, "leave it out for 'local'")
   }
