@@ -94,7 +94,7 @@ t.test('--json: exactly one document with connections, steps, facts and fixes', 
       t.type(s.ms, 'number')
     }
   }
-  t.same(main?.steps.map((s) => s.status), ['skipped', 'ok', 'skipped', 'ok', 'ok', 'ok', 'ok'])
+  t.same(main?.steps.map((s) => s.status), ['skipped', 'ok', 'skipped', 'ok', 'ok', 'ok', 'ok', 'ok'])
   // The ACL user of REDIS_CACHE_URL does not exist on a server without users: rejected.
   t.match(cache, {
     url: `redis://cacheuser:***@127.0.0.1:${open.port}/0`, locatedBy: 'REDIS_CACHE_URL', passwordFrom: 'REDIS_PASSWORD', username: 'cacheuser',
@@ -102,7 +102,7 @@ t.test('--json: exactly one document with connections, steps, facts and fixes', 
     fixes: [/ACL user "cacheuser"/, /ACL GETUSER cacheuser/, /check REDIS_USERNAME/],
     server: {},
   })
-  t.same(cache?.steps.map((s) => s.status), ['skipped', 'ok', 'skipped', 'fail', 'skipped', 'skipped', 'skipped'])
+  t.same(cache?.steps.map((s) => s.status), ['skipped', 'ok', 'skipped', 'fail', 'skipped', 'skipped', 'skipped', 'skipped'])
 })
 
 t.test('a named client (REDIS_CACHE_URL) on a server without a password, while the default is fine', async (t) => {
@@ -198,8 +198,8 @@ t.test('ACL users', async (t) => {
   t.test('the user may not PING: the ping step fails', async (t) => {
     const { code, stdout } = await run(t, ['check', '--fix-auth'], user('noping'))
     t.equal(code, 1)
-    t.match(step(stdout, 'ping'), /^✘ ping       other: unexpected error from 127\.0\.0\.1:\d+: NOPERM/)
-    t.match(stdout, '• a NOPERM error means the ACL user lacks a permission: grant it on the server with ACL SETUSER <user> +<command>')
+    t.match(step(stdout, 'ping'), /^✘ ping       no-permission: ACL user "noping" lacks a permission on 127\.0\.0\.1:\d+ \(NOPERM this user has no permissions to run the 'ping' command\)$/)
+    t.match(stdout, '• on the server: ACL SETUSER noping ~frr-rate-limit:* +eval +evalsha +incrby +pexpire +pttl +ping (it adds to what the user has; ACL SAVE or the ACL file keeps it)')
   })
 
   t.test('a wrong password for the user', async (t) => {
@@ -226,9 +226,10 @@ t.test('CONFIG renamed away: the policy comes from INFO, and allkeys-lru is a wa
   t.match(step(stdout, 'policy'), /^! policy     allkeys-lru: when memory is full any key may be evicted, rate-limit counters included/)
 })
 
-t.test('a replica: read-only, a warning', async (t) => {
+t.test('a replica: read-only, a warning, and the limiter step fails', async (t) => {
   const { code, stdout } = await run(t, ['check'], { REDIS_URL: at(replica.port) })
-  t.equal(code, 0)
+  t.equal(code, 1, 'the rate limiter cannot count there')
+  t.match(step(stdout, 'limiter'), /^✘ limiter    read-only: the server at 127\.0\.0\.1:\d+ is a read-only replica \(READONLY You can't write against a read only replica\.\)$/)
   t.match(step(stdout, 'server'), /^! server     Redis 7\.\d+\.\d+, role replica: read-only, so rate-limit counters cannot be written here/)
 })
 

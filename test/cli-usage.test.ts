@@ -90,10 +90,13 @@ t.test('bad usage exits 2 with a message on stderr and nothing on stdout', async
 })
 
 t.test('parseCliArgs reads every flag; --env-file may repeat', async (t) => {
-  t.same(parseCliArgs(['check']), { kind: 'check', fixAuth: false, json: false, envFiles: [] })
+  const nameSpace = 'frr-rate-limit:'
+  t.same(parseCliArgs(['check']), { kind: 'check', fixAuth: false, json: false, envFiles: [], nameSpace })
   t.same(parseCliArgs(['check', '--fix-auth', '--json', '--env-file', 'a.env', '--env-file=b.env']),
-    { kind: 'check', fixAuth: true, json: true, envFiles: ['a.env', 'b.env'] })
-  t.same(parseCliArgs(['--json', 'check']), { kind: 'check', fixAuth: false, json: true, envFiles: [] })
+    { kind: 'check', fixAuth: true, json: true, envFiles: ['a.env', 'b.env'], nameSpace })
+  t.same(parseCliArgs(['--json', 'check']), { kind: 'check', fixAuth: false, json: true, envFiles: [], nameSpace })
+  t.same(parseCliArgs(['check', '--rate-limit-namespace', 'api:rl:']), { kind: 'check', fixAuth: false, json: false, envFiles: [], nameSpace: 'api:rl:' })
+  t.throws(() => parseCliArgs(['check', '--rate-limit-namespace=']), { name: 'UsageError', message: '--rate-limit-namespace needs a prefix (leave it out for frr-rate-limit:)' })
 })
 
 t.test('loadEnv layers env files over the environment, in order', async (t) => {
@@ -219,7 +222,7 @@ t.test('configuration errors exit 2 and name settings, never values', async (t) 
 })
 
 t.test('configErrorFixes has nothing to add to other errors', async (t) => {
-  t.same(configErrorFixes('FRR_ERR_INVALID_SETTING', 'REDIS_PORT must be …', { where: 'x', stepMs: 1 }), [])
+  t.same(configErrorFixes('FRR_ERR_INVALID_SETTING', 'REDIS_PORT must be …', { where: 'x', stepMs: 1, nameSpace: 'frr-rate-limit:' }), [])
 })
 
 t.test('describePolicy says what each eviction policy does to rate-limit counters', async (t) => {

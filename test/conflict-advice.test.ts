@@ -13,7 +13,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'frr-conflict-'))
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }))
 const passwordFile = join(scratch, 'pw')
 writeFileSync(passwordFile, 'file-password\n')
-const CTX = { where: 'in .env.production', stepMs: 1500 }
+const CTX = { where: 'in .env.production', stepMs: 1500, nameSpace: 'frr-rate-limit:' }
 
 interface ConflictCase { name: string; input: ConfigInput; message: string; details?: string[] }
 

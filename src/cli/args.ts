@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util'
+import { DEFAULT_NAMESPACE } from '../acl-rule.js'
 
 /*
- * Command-line parsing: `check [--fix-auth] [--json] [--env-file PATH]`,
+ * Command-line parsing: `check [--fix-auth] [--json] [--env-file PATH]
+ * [--rate-limit-namespace PREFIX]`,
  * `--help`, `--version`. Bad usage throws a UsageError (exit code 2).
  * Messages never repeat what the user typed beyond option names: a stray
  * argument may well be a URL with a password in it.
@@ -10,23 +12,29 @@ import { parseArgs } from 'node:util'
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'check'; fixAuth: boolean; json: boolean; envFiles: string[] }
+  | { kind: 'check'; fixAuth: boolean; json: boolean; envFiles: string[]; nameSpace: string }
 
 export class UsageError extends Error {
   override name = 'UsageError'
 }
 
 export const USAGE = `Usage: fastify-resilient-redis check [--fix-auth] [--json] [--env-file PATH]
+                                     [--rate-limit-namespace PREFIX]
 
 Tests every Redis connection the plugin would open (REDIS_URL / REDIS_HOST…,
 and one per REDIS_<NAME>_URL): DNS, TCP, TLS, authentication, PING, server
-version and role, and the eviction policy. Never prints a password.
+version and role, the eviction policy, and on the default connection the
+rate limiter's own script, on a key of its own. Never prints a password.
 
 Options:
   --fix-auth        say exactly what to change for each problem found
   --json            print one JSON document instead of text
   --env-file PATH   read variables from PATH on top of the environment
                     (may be repeated; later files win)
+  --rate-limit-namespace PREFIX
+                    the app's rateLimit.nameSpace, if it sets one: the
+                    limiter step counts on PREFIX__frr_check__
+                    (default frr-rate-limit:)
   -h, --help        show this help
   -v, --version     show the version
 
@@ -38,6 +46,7 @@ const OPTIONS = {
   'fix-auth': { type: 'boolean' },
   json: { type: 'boolean' },
   'env-file': { type: 'string', multiple: true },
+  'rate-limit-namespace': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const
@@ -61,5 +70,7 @@ export function parseCliArgs (argv: string[]): CliCommand {
   if (rest.length > 0) throw new UsageError(`check takes no arguments (got ${rest.length}); configure connections with REDIS_URL and friends, or --env-file`)
   const envFiles = values['env-file'] ?? []
   if (envFiles.includes('')) throw new UsageError('--env-file needs a path')
-  return { kind: 'check', fixAuth: values['fix-auth'] === true, json: values.json === true, envFiles }
+  const nameSpace = values['rate-limit-namespace'] ?? DEFAULT_NAMESPACE
+  if (nameSpace === '') throw new UsageError('--rate-limit-namespace needs a prefix (leave it out for frr-rate-limit:)')
+  return { kind: 'check', fixAuth: values['fix-auth'] === true, json: values.json === true, envFiles, nameSpace }
 }

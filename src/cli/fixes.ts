@@ -1,6 +1,7 @@
 import { conflictAdvice } from '../conflict-advice.js'
 import type { ResolvedConnection } from '../config.js'
 import { failureHint, failureSummary, hostSetting, isAuthFailure, passwordPlace, passwordRemoval, passwordRepair, passwordSetting, type FailureClass } from '../failure-class.js'
+import { aclRule } from '../acl-rule.js'
 import { isUrlSetting } from '../setting-words.js'
 
 /*
@@ -17,6 +18,8 @@ export interface FixContext {
   where: string
   /** The per-step bound, to say how long a hanging server was given. */
   stepMs: number
+  /** The rate limiter's key prefix, for the ACL rule. */
+  nameSpace: string
 }
 
 /** `in .env.production`, or a pointer to the usual places when no --env-file was given. */
@@ -82,8 +85,23 @@ function details (failure: FailureClass, c: ResolvedConnection, ctx: FixContext)
       ]
     case 'connection-lost':
       return ["a proxy or port forward: docker-proxy, kubectl port-forward, an SSH tunnel, a load balancer; the server's log: maxclients, protected mode"]
+    case 'out-of-memory':
+      return ['on the server, INFO memory shows used_memory against maxmemory; CONFIG SET maxmemory with a larger value (and maxmemory in redis.conf) or delete what fills it; a Redis of its own for the rate limiter keeps an app\'s cache from starving it']
+    case 'read-only':
+      return [`ROLE (or INFO replication) on the server names the primary; point ${hostSetting(c.locatedBy)} ${ctx.where} at it`]
+    case 'no-permission':
+      return [
+        `on the server: ${aclRule(c.username, ctx.nameSpace)} (it adds to what the user has; ACL SAVE or the ACL file keeps it)`,
+        `ACL GETUSER ${c.username ?? 'default'} shows what the user has now; +info also lets check report the server's version and role, +get is needed by limiters used with increment: false, +select by a db other than 0`,
+      ]
+    case 'not-persisting':
+      return ['INFO persistence shows rdb_last_bgsave_status (and aof_last_write_status); the server\'s log names the cause, often a full disk or a directory it may not write to']
+    case 'loading':
+      return ['INFO persistence shows loading and loading_eta_seconds; the plugin waits it out on its own']
+    case 'busy':
+      return ['SCRIPT KILL stops a script that has not written yet (FUNCTION KILL a function); SHUTDOWN NOSAVE is the last resort for one that has']
     case 'other':
-      return ['a NOPERM error means the ACL user lacks a permission: grant it on the server with ACL SETUSER <user> +<command>']
+      return ['the error above is what Redis answered; the server\'s log may say more']
   }
 }
 

@@ -7,6 +7,7 @@ import { classifyFailure, failureHint, type FailureClass } from '../failure-clas
 import { scrubError } from '../redact.js'
 import { failedStepDetail } from './fixes.js'
 import { dnsStep, tcpStep, tlsStep, type StepOutcome } from './network-steps.js'
+import { limiterStep } from './limiter-step.js'
 import { describePolicy, describeServer, infoField, serverRole } from './redis-facts.js'
 import { withTimeout } from './timeout.js'
 import type { ConnectionFailure, ServerFacts, StepName, StepResult } from './types.js'
@@ -16,6 +17,8 @@ export interface ProbeOptions {
   stepMs: number
   /** Every configured password, scrubbed from every message. */
   secrets: readonly string[]
+  /** The rate limiter's key prefix when it counts on this connection, else why the limiter step is skipped. */
+  limiter: { nameSpace: string } | { skipped: string }
 }
 
 export interface ProbeResult {
@@ -39,7 +42,7 @@ const round = (ms: number): number => Math.round(ms * 10) / 10
  * and the Redis client are closed before this resolves.
  */
 export async function probeConnection (connection: ResolvedConnection, options: ProbeOptions): Promise<ProbeResult> {
-  const { stepMs, secrets } = options
+  const { stepMs, secrets, limiter } = options
   const sockets = new Set<net.Socket>()
   const track = (socket: net.Socket): void => { sockets.add(socket) }
   const server: ServerFacts = {}
@@ -112,6 +115,10 @@ export async function probeConnection (connection: ResolvedConnection, options: 
     { name: 'ping', run: ping },
     { name: 'server', run: serverStep },
     { name: 'policy', run: policy },
+    {
+      name: 'limiter',
+      run: async () => 'skipped' in limiter ? { status: 'skipped', detail: limiter.skipped } : limiterStep(client as Redis, limiter.nameSpace),
+    },
   ]
 
   const results: StepResult[] = []

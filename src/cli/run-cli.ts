@@ -39,7 +39,7 @@ export async function runCli (argv: string[], io: CliIo): Promise<number> {
     return 0
   }
 
-  const report = await check(env, { envFiles: command.envFiles, stepMs: STEP_TIMEOUT_MS, version })
+  const report = await check(env, { envFiles: command.envFiles, stepMs: STEP_TIMEOUT_MS, version, nameSpace: command.nameSpace })
   if (command.json) io.stdout(renderJson(report))
   else if (report.error !== null) io.stderr(renderConfigError(report.error, { fixAuth: command.fixAuth }))
   else io.stdout(renderText(report, { fixAuth: command.fixAuth }))

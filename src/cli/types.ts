@@ -5,10 +5,10 @@ import type { FailureClass } from '../failure-class.js'
  * is exactly this data, so field names here are part of the `--json` format.
  */
 
-export type StepName = 'dns' | 'tcp' | 'tls' | 'auth' | 'ping' | 'server' | 'policy'
+export type StepName = 'dns' | 'tcp' | 'tls' | 'auth' | 'ping' | 'server' | 'policy' | 'limiter'
 
 /** In the order they run; a failure skips every later step. */
-export const STEP_NAMES: readonly StepName[] = ['dns', 'tcp', 'tls', 'auth', 'ping', 'server', 'policy']
+export const STEP_NAMES: readonly StepName[] = ['dns', 'tcp', 'tls', 'auth', 'ping', 'server', 'policy', 'limiter']
 
 /**
  * `warn`: works, but worth knowing (a replica, an eviction policy that drops
