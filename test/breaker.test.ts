@@ -41,3 +41,9 @@ t.test('close() closes an open breaker and does nothing to a closed one', async 
   t.same(changes, ['closed->open', 'open->closed'])
   t.same(breaker.state, { status: 'closed', consecutiveFailures: 0 })
 })
+
+t.test('a failure that is not an Error keeps its text as the message', async (t) => {
+  const breaker = new Breaker(1)
+  breaker.recordFailure('READONLY You can\'t write against a read only replica.')
+  t.same(breaker.state.status === 'open' && [breaker.state.cause, breaker.state.message], ['read-only', 'READONLY You can\'t write against a read only replica.'])
+})

@@ -220,3 +220,37 @@ async function waitUntil (check: () => boolean): Promise<boolean> {
   for (let i = 0; i < 200 && !check(); i++) await sleep(25)
   return check()
 }
+
+t.test('no new line for replies that read the same once cut, nor for a breaker that opens while the connection is down', async (t) => {
+  const readiness = new ControlledReadiness(true)
+  const long = `OOM ${'x'.repeat(300)}`
+  let probes = 0
+  const { instance, lines } = failover(readiness, async () => {
+    probes++
+    throw replyError(`${long}${probes}`)
+  })
+  instance.breaker.recordFailure(replyError(long))
+  instance.breaker.recordFailure(replyError(long))
+  t.ok(await waitUntil(() => probes >= 3), 'probed with replies that differ only past the cut')
+  t.equal(lines.length, 1)
+
+  const other = failover(new ControlledReadiness(false), async () => 'ok')
+  other.instance.breaker.recordFailure(new Error('Connection is closed.'))
+  other.instance.breaker.recordFailure(new Error('Connection is closed.'))
+  t.ok(other.instance.breaker.isOpen)
+  t.equal(other.lines.length, 1, 'only the "starts" line: the connection monitor speaks for a connection that is down')
+})
+
+t.test('a probe that fails after close schedules nothing', async (t) => {
+  const readiness = new ControlledReadiness(true)
+  let fail: (error: Error) => void = () => {}
+  let probes = 0
+  const { instance } = failover(readiness, () => new Promise((_resolve, reject) => { probes++; fail = reject }))
+  instance.breaker.recordFailure(new Error('Command timed out'))
+  t.ok(await waitUntil(() => probes === 1))
+  instance.close()
+  fail(replyError('OOM command not allowed'))
+  await sleep(PROBE_INTERVAL_MS * 3)
+  t.equal(probes, 1)
+  t.equal(instance.breaker.state.status === 'open' && instance.breaker.state.cause, 'hanging', 'the late reply is not taken')
+})

@@ -142,10 +142,15 @@ export class Failover {
     if (rateLimitChannel.hasSubscribers) rateLimitChannel.publish({ mode: next, previous, cause, decisionsOutsideRedis: this.decisionsOutsideRedis })
   }
 
-  /** Still outside Redis, for another reason (out of memory, then a permission taken away): one line. */
+  /**
+   * Still outside Redis, for another reason found by the probe (out of
+   * memory, then a permission taken away): one line. While the connection is
+   * down its monitor speaks for it, so a breaker that opens or changes then
+   * adds nothing.
+   */
   #logNewCause (): void {
     const cause = this.#cause()
-    if (cause === this.#loggedCause) return
+    if (!this.options.readiness.ready || cause === this.#loggedCause) return
     this.#loggedCause = cause
     this.#log({ rateLimitMode: this.#mode, cause }, `Rate limiting still ${describeMode(this.#mode as FailMode)}, now because: ${cause}`)
   }
