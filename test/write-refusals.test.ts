@@ -51,6 +51,11 @@ t.test('out of memory under noeviction: one switch out and one back under load, 
   t.match(failure, { step: 'limiter', class: 'out-of-memory' })
   t.notOk(output.includes(SECRET))
 
+  // What counting left in Redis: the counters of before, each with its expiry, and nothing new.
+  const keys = (await server.command('KEYS', 'frr-rate-limit:*')).split('\r\n').filter((line) => line.startsWith('frr-rate-limit:'))
+  t.equal(keys.length, 5 * 20, 'the 100 counters of the first rounds, none written while memory was full')
+  for (const key of keys) t.ok(Number((await server.command('PTTL', key)).slice(1)) > 0, `${key} expires`)
+
   await server.command('CONFIG', 'SET', 'maxmemory', '0')
   t.ok(await waitFor(async () => (await built.app.redisHealth()).rateLimit.mode === 'redis', EVENTUALLY_MS), 'back once memory is free')
   await load(built, 20)
