@@ -3,7 +3,7 @@
 // lift (issue 11, item 5). Time is the `now` argument: simulated, never the clock.
 import t from 'tap'
 import { MemoryLimiter, type IncrementRule } from '../src/rate-limit/memory-limiter.js'
-import { COMPACT_SLOTS, compactSlots } from '../src/rate-limit/compact-windows.js'
+import { COMPACT_SLOTS, MAX_COMPACT_SLOTS, compactSlots } from '../src/rate-limit/compact-windows.js'
 import { EVICTION_SAMPLE } from '../src/rate-limit/full-windows.js'
 import { fingerprint } from '../src/rate-limit/fingerprint.js'
 
@@ -124,6 +124,8 @@ t.test('the compact table has a fixed size, at least as large as the full-window
   t.equal(compactSlots(COMPACT_SLOTS), COMPACT_SLOTS)
   t.equal(compactSlots(COMPACT_SLOTS + 1), COMPACT_SLOTS * 2)
   t.equal(compactSlots(1_000_000), 2 ** 20)
+  t.equal(compactSlots(1e9), MAX_COMPACT_SLOTS, 'allocated whole, so bounded (32 MB)')
+  t.equal(MAX_COMPACT_SLOTS, 2 ** 20)
   t.equal(new MemoryLimiter(100_000).capacity, 100_000 + 2 ** 17)
 })
 

@@ -7,15 +7,20 @@ import { fingerprint, randomSeeds, type Seeds } from './fingerprint.js'
  */
 export const COMPACT_SLOTS = 65_536
 
+/** The most slots the compact table takes, whatever `cache` says: 32 MB. */
+export const MAX_COMPACT_SLOTS = 2 ** 20
+
 /**
  * Slots of the compact table for a limiter holding `maxKeys` full windows:
  * COMPACT_SLOTS, or `maxKeys` rounded up to a power of two if that is more, so
  * a window kept here survives at least as many new keys as the least recently
- * used key of a plain LRU of `maxKeys` keys did.
+ * used key of a plain LRU of `maxKeys` keys did; at most MAX_COMPACT_SLOTS, as
+ * the table is allocated whole at once (a `cache` of a billion must not try to
+ * take 32 GB at boot).
  */
 export function compactSlots (maxKeys: number): number {
   let slots = COMPACT_SLOTS
-  while (slots < maxKeys) slots *= 2
+  while (slots < maxKeys && slots < MAX_COMPACT_SLOTS) slots *= 2
   return slots
 }
 

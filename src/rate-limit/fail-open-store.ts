@@ -41,7 +41,7 @@ export interface RateLimitReport extends FailoverReport {
   /**
    * Keys the memory limiter holds a count for: those with a full window (at
    * most `cache`) plus those kept as fingerprints (keys seen once, and windows
-   * moved out of the full ones; at most 65,536, or `cache` if more). Some of
+   * moved out of the full ones; at most 65,536, or `cache` if more, up to 2^20). Some of
    * their windows may have ended.
    */
   memoryKeys: number
