@@ -28,8 +28,9 @@ export interface MemoryLimiterOptions {
  *
  * Two tiers. A key's first request in a window goes to CompactWindows: a
  * fingerprint, a count and the window's end, no string. Its second request
- * takes it out into FullWindows (key, count, end), at most `maxKeys`, where hot
- * keys are decided without hashing. Past `maxKeys`, FullWindows gives up the
+ * takes it out into FullWindows (key, count, end), at most `maxKeys`, where the
+ * keys in use are found by their string, exactly, and without computing a
+ * fingerprint. Past `maxKeys`, FullWindows gives up the
  * window with the fewest hits among its least recently used, which goes back to
  * the compact table with its count (or is dropped if it has ended: nothing is
  * lost with it).
@@ -83,7 +84,7 @@ export class MemoryLimiter {
     return { current: window.count, ttl: window.endsAt - now }
   }
 
-  /** One more request in a window with at least one: the rules of the Redis script. */
+  /** One more request of a key with a full window: the rules of the Redis script. */
   #count (window: FullWindow, rule: IncrementRule, now: number): Count {
     window.hits++
     if (window.endsAt <= now) {
