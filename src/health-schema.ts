@@ -31,7 +31,7 @@ const rateLimit = {
     decisionsAfterTimeout: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call did not answer within decisionTimeout.' },
     decisionsAfterError: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call failed.' },
     failMode: { type: 'string', enum: ['local', 'open', 'closed'] },
-    memoryKeys: { type: 'integer', description: 'Keys held by the in-process limiter.' },
+    memoryKeys: { type: 'integer', description: 'Keys the in-process limiter holds a count for: those with a full window (at most cache) plus those kept as fingerprints (at most 65,536, or cache if more, up to 2^20).' },
   },
 } as const
 

@@ -20,7 +20,7 @@ export interface FailOpenStoreOptions {
    * @default 'local'
    */
   failMode?: FailMode
-  /** Most keys the memory limiter holds; the least recently used go first. @default 5000 */
+  /** Most keys with a full window in the memory limiter; keys seen once are kept apart, as fingerprints (see RateLimitSettings). @default 5000 */
   cache?: number
   /** Prefix of every Redis key. @default 'frr-rate-limit:' */
   nameSpace?: string
@@ -39,6 +39,12 @@ export interface FailOpenStoreOptions {
 
 export interface RateLimitReport extends FailoverReport {
   failMode: FailMode
+  /**
+   * Keys the memory limiter holds a count for: those with a full window (at
+   * most `cache`) plus those kept as fingerprints (keys seen once, and windows
+   * moved out of the full ones; at most 65,536, or `cache` if more, up to 2^20). Some of
+   * their windows may have ended.
+   */
   memoryKeys: number
 }
 

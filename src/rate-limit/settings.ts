@@ -23,7 +23,12 @@ export interface RateLimitSettings extends Omit<RateLimitPluginOptions, 'store' 
    * whose round trip nears it. @default 100
    */
   decisionTimeout?: number
-  /** Most keys the memory limiter holds (LRU). @default 5000 */
+  /**
+   * Most keys the memory limiter holds with a full window (two requests or more
+   * in it); past it, the one with the fewest hits among the 8 least recently
+   * used moves, with its count, to a fixed table of 65,536 fingerprints (or
+   * `cache`, if more, up to 2^20), which also keeps every key seen once. @default 5000
+   */
   cache?: number
   /** Prefix of the Redis keys. @default 'frr-rate-limit:' */
   nameSpace?: string
