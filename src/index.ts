@@ -21,7 +21,7 @@ export type { FailMode, LimiterMode } from './rate-limit/failover.js'
 export type { RateLimitSettings } from './rate-limit/settings.js'
 export { CONNECTION_CHANNEL, RATE_LIMIT_CHANNEL } from './diagnostics.js'
 export type { FailureClass } from './failure-class.js'
-export type { Timeouts } from './client-options.js'
+export type { Timeouts } from './connection/client-options.js'
 
 export {
   AlreadyRegisteredError,

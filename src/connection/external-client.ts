@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
-import type { ResolvedConnection } from './config.js'
-import { DEFAULT_CLIENT } from './client-names.js'
-import { InvalidSettingError } from './errors.js'
-import { describeConnection } from './redis-url.js'
+import type { ResolvedConnection } from '../config.js'
+import { DEFAULT_CLIENT } from '../client-names.js'
+import { InvalidSettingError } from '../errors.js'
+import { describeConnection } from '../redis-url.js'
 
 /*
  * The `client` option: an ioredis client the app built itself (as with

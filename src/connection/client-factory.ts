@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis'
-import { DEFAULT_CLIENT } from './client-names.js'
+import { DEFAULT_CLIENT } from '../client-names.js'
 import { ioredisOptions, type Timeouts } from './client-options.js'
-import type { ResolvedConnection } from './config.js'
+import type { ResolvedConnection } from '../config.js'
 import { ConnectionMonitor, type Logger } from './connection-monitor.js'
 import type { PassThroughRedisOptions } from './redis-options.js'
-import { waitAtMost } from './wait-at-most.js'
+import { waitAtMost } from '../wait-at-most.js'
 
 export interface ResilientClient {
   readonly client: Redis
