@@ -12,6 +12,7 @@ export type { FastifyRedis, RedisClients } from './redis-decorator.js'
 
 export { resolveConfig } from './config.js'
 export type { ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, Env } from './config.js'
+export type { ConnectionRole } from './client-role.js'
 
 export type { RedisHealthReport, ClientHealth } from './health.js'
 

@@ -1,10 +1,15 @@
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { DEFAULT_CLIENT } from '../client-names.js'
-import { ioredisOptions, type Timeouts } from './client-options.js'
 import type { ResolvedConnection } from '../config.js'
+import { scrubError } from '../redact.js'
+import { waitAtMost } from '../wait-at-most.js'
+import { ioredisOptions, type Timeouts } from './client-options.js'
+import type { ClientRegistry } from './client-registry.js'
+import { guardCommands } from './command-guard.js'
 import { ConnectionMonitor, type Logger } from './connection-monitor.js'
 import type { PassThroughRedisOptions } from './redis-options.js'
-import { waitAtMost } from '../wait-at-most.js'
+import { roleSettings } from './roles.js'
+import { keepSubscriptions } from './subscriptions.js'
 
 export interface ResilientClient {
   readonly client: Redis
@@ -20,6 +25,8 @@ export interface ClientFactoryOptions {
   secrets: readonly string[]
   /** ioredis options the app passed through (keyPrefix, family, connectionName…). */
   redisOptions?: PassThroughRedisOptions
+  /** Where every client made, duplicates included, is listed for health and close. */
+  registry: ClientRegistry
 }
 
 const monitors = new WeakMap<Redis, ConnectionMonitor>()
@@ -29,16 +36,44 @@ export function monitorOf (client: Redis): ConnectionMonitor | undefined {
   return monitors.get(client)
 }
 
-/** Creates an ioredis client for `connection` that starts connecting at once, watched by a ConnectionMonitor. */
-export function createResilientClient (connection: ResolvedConnection, options: ClientFactoryOptions): ResilientClient {
-  const monitor = new ConnectionMonitor(connection, options.logger, options.secrets)
+/**
+ * Creates an ioredis client for `connection` with its role's settings and
+ * guards, that starts connecting at once, watched by a ConnectionMonitor and
+ * listed in the registry. Its `duplicate()` makes another such client (see
+ * duplicateOf).
+ */
+export function createResilientClient (connection: ResolvedConnection, options: ClientFactoryOptions, override: Partial<RedisOptions> = {}, duplicate = false): ResilientClient {
+  const { timeouts, logger } = options
+  const monitor = new ConnectionMonitor(connection, logger, options.secrets)
+  const { guard } = roleSettings(connection.role, timeouts.commandTimeout)
+  // A duplicate is made while the app runs, and used at once (client.duplicate().subscribe(…)):
+  // what is sent before its first ready waits for it.
+  const queueUntilReady = guard.queueUntilReady || (duplicate && connection.role !== 'queue')
   const client = new Redis({
-    ...ioredisOptions(connection, options.timeouts, (attempt) => monitor.retryDelay(attempt)),
+    ...ioredisOptions(connection, timeouts, (attempt) => monitor.retryDelay(attempt)),
     ...options.redisOptions,
     // Named clients keep a name of their own under an app-wide connectionName.
     connectionName: connectionNameOf(connection.name, options.redisOptions?.connectionName),
+    ...(queueUntilReady ? { enableOfflineQueue: true } : {}),
+    // What the caller of duplicate() asks for wins, as in ioredis (BullMQ names its connections).
+    ...override,
   })
-  return watch(client, monitor, options.timeouts, true)
+  guardCommands(client, { ...guard, queueUntilReady }, timeouts.commandTimeout)
+  if (guard.resubscribe) {
+    keepSubscriptions(client, (error) => {
+      logger.error({ redisClient: connection.name, redisError: scrubError(error, options.secrets).message }, `Redis "${connection.name}" refused a subscription (it is not retried): ${scrubError(error, options.secrets).message}`)
+    })
+  }
+  let duplicates = 0
+  client.duplicate = (own?: Partial<RedisOptions>) => {
+    const name = `${connection.name}.${++duplicates}`
+    return createResilientClient({ ...connection, name }, options, own, true).client
+  }
+  const resilient = watch(client, monitor, timeouts, true)
+  options.registry.add(resilient)
+  // Closed for good by its owner (quit, disconnect): out of the health report.
+  client.once('end', () => { options.registry.remove(resilient) })
+  return resilient
 }
 
 /**
@@ -48,7 +83,9 @@ export function createResilientClient (connection: ResolvedConnection, options: 
  */
 export function adoptClient (client: Redis, connection: ResolvedConnection, options: Omit<ClientFactoryOptions, 'redisOptions'>, closeClient: boolean): ResilientClient {
   const monitor = new ConnectionMonitor(connection, options.logger, options.secrets)
-  return watch(client, monitor, options.timeouts, closeClient)
+  const resilient = watch(client, monitor, options.timeouts, closeClient)
+  options.registry.add(resilient)
+  return resilient
 }
 
 function watch (client: Redis, monitor: ConnectionMonitor, timeouts: Timeouts, closeClient: boolean): ResilientClient {

@@ -51,7 +51,7 @@ export function externalConnection (client: Redis): ResolvedConnection {
     passwordFrom: secret === undefined ? undefined : 'the client option\'s password',
     locatedBy: 'client option',
   }
-  return { ...resolved, display: describeConnection(resolved) }
+  return { ...resolved, display: describeConnection(resolved), role: 'command' }
 }
 
 /**
