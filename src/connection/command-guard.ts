@@ -61,8 +61,8 @@ export function guardCommands (client: Redis, guard: RoleGuard, grace: number): 
           clearTimeout(timer)
           resolve.call(command, value)
         }
+        // Settling clears the timer (both settle through the wrappers above), so it fires only on a command still waiting.
         timer = setTimeout(() => {
-          if (command.isSettled) return
           command.reject(new Error('Command timed out'))
           client.disconnect(true)
         }, bound)
