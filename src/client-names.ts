@@ -28,9 +28,14 @@ export function assertClientName (name: string): void {
   }
 }
 
+/** `cache`, `URL` → `REDIS_CACHE_URL`; `sessionStore`, `ROLE` → `REDIS_SESSION_STORE_ROLE`. */
+export function clientVariable (name: string, suffix: 'URL' | 'ROLE'): string {
+  return `REDIS_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}_${suffix}`
+}
+
 /** `cache` → `REDIS_CACHE_URL`, `sessionStore` → `REDIS_SESSION_STORE_URL`. */
 export function clientUrlVariable (name: string): string {
-  return `REDIS_${name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}_URL`
+  return clientVariable(name, 'URL')
 }
 
 /** The named clients an environment configures: `REDIS_CACHE_URL` → `cache`. */

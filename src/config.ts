@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
-import { assertClientName, clientUrlVariable, DEFAULT_CLIENT } from './client-names.js'
+import { assertClientName, clientUrlVariable, clientVariable, DEFAULT_CLIENT } from './client-names.js'
+import { parseRole, type ConnectionRole } from './client-role.js'
 import { conflictAdvice } from './conflict-advice.js'
 import { ConflictingSettingsError, InvalidSettingError, PasswordFileError, PasswordRequiredError } from './errors.js'
 import { envSecrets, safeCause, urlPasswordForms } from './redact.js'
@@ -42,7 +43,16 @@ export interface ConnectionSettings {
 export interface NamedClientSettings {
   url?: string
   db?: number
+  /**
+   * What the client is used for, which decides its settings (env
+   * `REDIS_<NAME>_ROLE`): `'blocking'` for BLPOP / XREAD BLOCK, `'subscriber'`
+   * for pub/sub, `'queue'` for BullMQ's Worker and QueueEvents.
+   * @default 'command'
+   */
+  role?: ConnectionRole
 }
+
+const NAMED_CLIENT_KEYS = new Set(['url', 'db', 'role'])
 
 export interface ConfigInput extends ConnectionSettings {
   /** @default process.env (read by the caller; this function never reads it) */
@@ -67,6 +77,8 @@ export interface ResolvedConnection {
   locatedBy: string
   /** `redis://user:***@host:port/db`: safe to log. */
   display: string
+  /** What the connection is used for (the default client: `command`). */
+  role: ConnectionRole
 }
 
 export interface ResolvedConfig {
@@ -202,7 +214,7 @@ function resolveOne (name: string, { input, env, secrets }: Sources, urlSource: 
     passwordFrom: password?.setting,
     locatedBy: urlSource?.setting ?? host?.setting ?? port?.setting ?? 'defaults',
   }
-  return { ...resolved, display: describeConnection(resolved) }
+  return { ...resolved, display: describeConnection(resolved), role: 'command' }
 }
 
 function mapDefined<T, R> (value: T | undefined, map: (v: T) => R): R | undefined {
@@ -264,16 +276,26 @@ export function resolveConfig (input: ConfigInput = {}): ResolvedConfig {
 
   for (const [name, settings] of Object.entries(input.clients ?? {})) {
     assertClientName(name)
+    const unknown = Object.keys(settings ?? {}).find((key) => !NAMED_CLIENT_KEYS.has(key))
+    if (unknown !== undefined) {
+      throw new InvalidSettingError(`clients.${name}.${unknown} option`, 'is not a setting of a named client', 'give a named client url, db and role only; ioredis options go at the top level, for every client')
+    }
+    const roleVariable = clientVariable(name, 'ROLE')
+    const role = settings?.role !== undefined ? parseRole(settings.role, `clients.${name}.role option`)
+      : envValue(env, roleVariable) !== undefined ? parseRole(envValue(env, roleVariable), roleVariable) : 'command'
     const urlVariable = clientUrlVariable(name)
     const clientDb: Candidate<number> = { setting: `clients.${name}.db`, read: () => mapDefined(settings?.db, (v) => parseDb(v, `clients.${name}.db`, secrets)) }
     const ownUrl: UrlSource | undefined =
       settings?.url !== undefined && settings.url !== '' ? { value: settings.url, setting: `clients.${name}.url`, layer: 'option' }
         : envValue(env, urlVariable) !== undefined ? { value: envValue(env, urlVariable) as string, setting: urlVariable, layer: 'env' }
           : undefined
-    connections.push(ownUrl === undefined
-      // No URL of its own: the default server, in its own database if one is given.
-      ? resolveOne(name, sources, defaultUrl, true, clientDb)
-      : resolveOne(name, sources, ownUrl, false, clientDb))
+    connections.push({
+      ...ownUrl === undefined
+        // No URL of its own: the default server, in its own database if one is given.
+        ? resolveOne(name, sources, defaultUrl, true, clientDb)
+        : resolveOne(name, sources, ownUrl, false, clientDb),
+      role,
+    })
   }
 
   for (const connection of connections) {

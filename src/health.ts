@@ -1,4 +1,4 @@
-import type { ResilientClient } from './client-factory.js'
+import type { ResilientClient } from './connection/client-factory.js'
 import { classifyFailure, failureHint, type FailureClass } from './failure-class.js'
 import type { RateLimitReport } from './rate-limit/fail-open-store.js'
 import { withinDeadline } from './rate-limit/deadline.js'

@@ -12,6 +12,7 @@ export type { FastifyRedis, RedisClients } from './redis-decorator.js'
 
 export { resolveConfig } from './config.js'
 export type { ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, Env } from './config.js'
+export type { ConnectionRole } from './client-role.js'
 
 export type { RedisHealthReport, ClientHealth } from './health.js'
 
@@ -21,7 +22,7 @@ export type { FailMode, LimiterMode } from './rate-limit/failover.js'
 export type { RateLimitSettings } from './rate-limit/settings.js'
 export { CONNECTION_CHANNEL, RATE_LIMIT_CHANNEL } from './diagnostics.js'
 export type { FailureClass } from './failure-class.js'
-export type { Timeouts } from './client-options.js'
+export type { Timeouts } from './connection/client-options.js'
 
 export {
   AlreadyRegisteredError,

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis'
-import { DEFAULT_TIMEOUTS, type Timeouts } from './client-options.js'
+import { DEFAULT_TIMEOUTS, type Timeouts } from './connection/client-options.js'
 import { resolveConfig, type ConfigInput, type Env, type ResolvedConfig } from './config.js'
 import { InvalidSettingError, PasswordRequiredError } from './errors.js'
-import { assertIoredisClient, externalConnection } from './external-client.js'
+import { assertIoredisClient, externalConnection } from './connection/external-client.js'
 import { resolveRateLimit, type RateLimitSettings, type ResolvedRateLimit } from './rate-limit/settings.js'
-import { pickRedisOptions, type PassThroughRedisOptions } from './redis-options.js'
+import { pickRedisOptions, type PassThroughRedisOptions } from './connection/redis-options.js'
 
 /*
  * The plugin's options, validated once and turned into one fully defaulted

@@ -3,10 +3,11 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Redis } from 'ioredis'
-import { adoptClient, createResilientClient, type ResilientClient } from './client-factory.js'
-import type { Logger } from './connection-monitor.js'
+import { adoptClient, createResilientClient, type ResilientClient } from './connection/client-factory.js'
+import { ClientRegistry } from './connection/client-registry.js'
+import type { Logger } from './connection/connection-monitor.js'
 import { AlreadyRegisteredError } from './errors.js'
-import { unboundedSettings } from './external-client.js'
+import { unboundedSettings } from './connection/external-client.js'
 import { buildHealthReport, type RedisHealthReport } from './health.js'
 import { healthRouteSchema } from './health-schema.js'
 import { resolvePluginOptions, type ResilientRedisOptions } from './plugin-options.js'
@@ -33,11 +34,13 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   const { config, limits, timeouts, healthPath, redisOptions, external, secrets } = resolvePluginOptions(options)
 
   const logger = app.log.child({ plugin: 'fastify-resilient-redis' })
-  const factory = { logger, timeouts, secrets }
+  const registry = new ClientRegistry()
+  const factory = { logger, timeouts, secrets, registry }
   const clients: ResilientClient[] = config.connections.map((connection, index) => index === 0 && external !== undefined
     ? adoptClient(external.client, connection, factory, external.closeClient)
     : createResilientClient(connection, { ...factory, redisOptions }))
-  app.addHook('onClose', async () => { await Promise.all(clients.map((c) => c.close())) })
+  // Every client handed out, duplicates made since included.
+  app.addHook('onClose', async () => { await Promise.all(registry.list().map((c) => c.close())) })
   if (external !== undefined) warnIfUnbounded(external.client, logger)
 
   const [main, ...named] = clients as [ResilientClient, ...ResilientClient[]]
@@ -61,7 +64,7 @@ const resilientRedisPlugin: FastifyPluginAsync<ResilientRedisOptions> = async (a
   } else if (limits.reason === 'DISABLE_THROTTLING') {
     logger.warn({ rateLimitMode: 'disabled' }, 'Rate limiting is off: DISABLE_THROTTLING is set')
   }
-  app.decorate('redisHealth', () => buildHealthReport(clients, { secrets, pingTimeout: timeouts.commandTimeout }, store?.report))
+  app.decorate('redisHealth', () => buildHealthReport(registry.list(), { secrets, pingTimeout: timeouts.commandTimeout }, store?.report))
 
   if (healthPath !== undefined) {
     // Never rate limited: a load balancer's probe must not get 429.

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
-import type { Logger } from './connection-monitor.js'
+import type { Logger } from './connection/connection-monitor.js'
 
 /*
  * Requests answered 503 because Redis is unavailable, in the log: a count,

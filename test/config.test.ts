@@ -54,6 +54,7 @@ t.test('defaults', async (t) => {
       passwordFrom: undefined,
       locatedBy: 'defaults',
       display: 'redis://localhost:6379/0',
+      role: 'command',
     }],
   })
   t.strictSame(resolveConfig({ env: {} }), config, 'an empty env gives the same defaults')

@@ -11,7 +11,7 @@ import { FAILURE_CLASSES, failureHint, failureSummary, type FailureClass } from 
 const CTX = { where: 'in .env.production', stepMs: 1500, nameSpace: 'frr-rate-limit:' }
 const BASE: ResolvedConnection = {
   name: 'default', host: '10.0.0.5', port: 6380, db: 0, username: undefined, password: 'x', tls: undefined,
-  passwordFrom: 'REDIS_PASSWORD', locatedBy: 'REDIS_URL', display: 'redis://:***@10.0.0.5:6380/0',
+  passwordFrom: 'REDIS_PASSWORD', locatedBy: 'REDIS_URL', display: 'redis://:***@10.0.0.5:6380/0', role: 'command',
 }
 
 /** Setting names mentioned in a text: variables and options. */

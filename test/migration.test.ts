@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path'
 import { buildApp, EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { startRedis, stopAllRedis } from './helpers/redis-server.js'
 import { resilientRedis, type ResilientRedisOptions } from '../src/index.js'
-import { PASS_THROUGH_OPTIONS } from '../src/redis-options.js'
+import { PASS_THROUGH_OPTIONS } from '../src/connection/redis-options.js'
 
 const SECRET = 'S3cret-Pa55word!'
 t.teardown(stopAllRedis)

@@ -1,7 +1,7 @@
 import type net from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Redis } from 'ioredis'
-import { ioredisOptions } from '../client-options.js'
+import { ioredisOptions } from '../connection/client-options.js'
 import type { ResolvedConnection } from '../config.js'
 import { classifyFailure, failureHint, type FailureClass } from '../failure-class.js'
 import { scrubError } from '../redact.js'

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { Logger } from '../connection-monitor.js'
+import type { Logger } from '../connection/connection-monitor.js'
 import { RedisUnavailableError } from '../errors.js'
 import { RETRY_AFTER_SECONDS } from '../unavailable-error.js'
 import { settleWithin, withinDeadline } from './deadline.js'

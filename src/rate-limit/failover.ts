@@ -1,4 +1,4 @@
-import type { Logger } from '../connection-monitor.js'
+import type { Logger } from '../connection/connection-monitor.js'
 import { rateLimitChannel } from '../diagnostics.js'
 import { Breaker } from './breaker.js'
 import { DecisionTimeoutError } from './deadline.js'

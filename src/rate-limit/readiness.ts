@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { monitorOf } from '../client-factory.js'
+import { monitorOf } from '../connection/client-factory.js'
 
 /** Whether a client may be sent commands now, and when that changes. */
 export interface Readiness {

@@ -63,6 +63,13 @@ describe('register', () => {
     expect(app.register).type.not.toBeCallableWith(resilientRedis, { rateLimit: true })
     expect(app.register).type.not.toBeCallableWith(resilientRedis, { rateLimit: { failMode: 'sometimes' } })
     expect(app.register).type.not.toBeCallableWith(resilientRedis, { commandTimeout: '500' })
+    expect(app.register).type.not.toBeCallableWith(resilientRedis, { clients: { jobs: { role: 'worker' } } })
+  })
+
+  test('takes a role per named client', () => {
+    expect(app.register).type.toBeCallableWith(resilientRedis, {
+      clients: { jobs: { role: 'blocking' }, channels: { role: 'subscriber' }, worker: { role: 'queue' }, cache: { role: 'command', db: 1 } },
+    })
   })
 })
 

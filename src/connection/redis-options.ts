@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis'
-import { InvalidSettingError } from './errors.js'
+import { InvalidSettingError } from '../errors.js'
 
 /*
  * ioredis options given to the plugin, as code written for @fastify/redis

@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events'
 import type { Redis } from 'ioredis'
 import { AUTH_RETRY_DELAY, MAX_RECONNECT_DELAY } from './client-options.js'
-import type { ResolvedConnection } from './config.js'
-import { connectionChannel } from './diagnostics.js'
-import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from './failure-class.js'
-import { scrubError, type ScrubbedError } from './redact.js'
+import type { ResolvedConnection } from '../config.js'
+import { connectionChannel } from '../diagnostics.js'
+import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from '../failure-class.js'
+import { scrubError, type ScrubbedError } from '../redact.js'
 
 /** Where one connection stands. `since` is a `Date.now()` timestamp. */
 export type ConnectionState =

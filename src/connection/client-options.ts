@@ -1,5 +1,6 @@
 import type { RedisOptions } from 'ioredis'
-import type { ResolvedConnection } from './config.js'
+import type { ResolvedConnection } from '../config.js'
+import { roleSettings } from './roles.js'
 
 /** Time limits for talking to Redis, in milliseconds. */
 export interface Timeouts {
@@ -46,12 +47,10 @@ export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeou
     ...(connection.tls === undefined ? {} : { tls: connection.tls }),
     connectionName: `fastify-resilient-redis:${connection.name}`,
     clientInfoTag: 'fastify-resilient-redis',
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: timeouts.commandTimeout,
-    // Drops the connection as soon as a command times out, so that the next
-    // command fails at once instead of waiting its own timeout.
-    socketTimeout: timeouts.commandTimeout,
+    // For the default role (command): no offline queue, no retries, commandTimeout, and a
+    // socketTimeout that drops the connection as soon as a command times out, so that the next
+    // command fails at once instead of waiting its own timeout. Other roles: see roles.ts.
+    ...roleSettings(connection.role, timeouts.commandTimeout).options,
     connectTimeout: timeouts.commandTimeout * 2,
     // How long ioredis keeps a closing socket before destroying it. Its timer
     // is not unref'd and runs in full when the socket is already gone (as in
