@@ -39,8 +39,8 @@ export function monitorOf (client: Redis): ConnectionMonitor | undefined {
 /**
  * Creates an ioredis client for `connection` with its role's settings and
  * guards, that starts connecting at once, watched by a ConnectionMonitor and
- * listed in the registry. Its `duplicate()` makes another such client (see
- * duplicateOf).
+ * listed in the registry. Its `duplicate()` makes another such client, of
+ * the same role, named `<name>.<n>`, with the options its caller gives on top.
  */
 export function createResilientClient (connection: ResolvedConnection, options: ClientFactoryOptions, override: Partial<RedisOptions> = {}, duplicate = false): ResilientClient {
   const { timeouts, logger } = options
@@ -61,7 +61,8 @@ export function createResilientClient (connection: ResolvedConnection, options: 
   guardCommands(client, { ...guard, queueUntilReady }, timeouts.commandTimeout)
   if (guard.resubscribe) {
     keepSubscriptions(client, (error) => {
-      logger.error({ redisClient: connection.name, redisError: scrubError(error, options.secrets).message }, `Redis "${connection.name}" refused a subscription (it is not retried): ${scrubError(error, options.secrets).message}`)
+      const { message } = scrubError(error, options.secrets)
+      logger.error({ redisClient: connection.name, redisError: message }, `Redis "${connection.name}" refused a subscription (it is not retried): ${message}`)
     })
   }
   let duplicates = 0
