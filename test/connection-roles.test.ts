@@ -54,6 +54,11 @@ t.test('subscriber: a duplicate subscribed straight away gets messages, and agai
   await sub.subscribe('frr:news')
   await pub.publish('frr:news', 'before')
   t.ok(await waitFor(() => received.includes('before'), EVENTUALLY_MS))
+  // Idle for longer than the socket timeout: a subscriber waits for messages, it is not hanging.
+  await sleep(1200)
+  await pub.publish('frr:news', 'after idle')
+  t.ok(await waitFor(() => received.includes('after idle'), EVENTUALLY_MS))
+  t.notOk(built.connectionLogs().some((line) => line.redisClient === 'channels.1' && line.redisState === 'down'), 'never dropped while idle')
 
   await own.restart()
   t.ok(await waitFor(async () => await own.command('PUBSUB', 'NUMSUB', 'frr:news') === '*2\r\n$8\r\nfrr:news\r\n:1', EVENTUALLY_MS), 'subscribed again after the restart')
