@@ -15,7 +15,7 @@ export interface ClientHealth {
   url: string
   /** When the client entered this state (ISO 8601). */
   since: string
-  /** Round trip of this report's PING, when the client was ready. */
+  /** Round trip of this report's PING, when the client was ready (not for blocking and queue clients: a PING waits behind their blocking reads). */
   latencyMs?: number
   failure?: FailureClass
   /** What the failure means and what to check. */
@@ -47,6 +47,9 @@ export async function buildHealthReport (clients: readonly ResilientClient[], op
     const { connection } = monitor
     const state = monitor.state
     const base = { url: connection.display, since: new Date(state.since).toISOString() }
+    // A blocking or queue connection always has a blocking read in flight: a PING would wait behind
+    // it and look like a hang. Its monitor says how it stands (its guard or BullMQ find a hang).
+    if (state.status === 'ready' && (connection.role === 'blocking' || connection.role === 'queue')) return [connection.name, { state: 'ready', ...base }]
     if (state.status === 'ready') {
       const started = performance.now()
       try {

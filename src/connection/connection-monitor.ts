@@ -70,7 +70,11 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
     return Math.min(25 * 2 ** attempt, MAX_RECONNECT_DELAY)
   }
 
+  /** The AUTH check sent during the handshake of the current connection, ahead of anything ioredis resends. */
+  #authCheck: Promise<{ error: unknown } | undefined> | undefined
+
   readonly #listeners = {
+    connect: (): void => { this.#onConnect() },
     ready: (): void => { this.#onReady() },
     // Handling 'error' also keeps ioredis from printing "[ioredis] Unhandled error event".
     error: (error: unknown): void => { this.#onError(error) },
@@ -84,6 +88,7 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
    */
   attach (client: Redis): void {
     this.#client = client
+    client.on('connect', this.#listeners.connect)
     client.on('ready', this.#listeners.ready)
     client.on('error', this.#listeners.error)
     client.on('close', this.#listeners.close)
@@ -101,9 +106,17 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   detach (): void {
     this.#closing = true
     const client = this.#client as Redis
+    client.off('connect', this.#listeners.connect)
     client.off('ready', this.#listeners.ready)
     client.off('error', this.#listeners.error)
     client.off('close', this.#listeners.close)
+  }
+
+  /** Sends the AUTH check while ioredis is still in its handshake, before it resends commands at ready. */
+  #onConnect (): void {
+    const { password, username } = this.connection
+    if (password === undefined || username !== undefined) return
+    this.#authCheck = (this.#client as Redis).call('AUTH', password).then(() => undefined, (error: unknown) => ({ error }))
   }
 
   #onReady (): void {
@@ -112,11 +125,13 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
       this.#toReady()
       return
     }
+    const sent = this.#authCheck
+    this.#authCheck = undefined
     // ioredis sends `HELLO 3 AUTH default <password>`, which a server without
     // a password accepts. A bare AUTH tells: it fails on such a server. Until
     // it answers, the connection is not ready for the app.
     const client = this.#client as Redis
-    client.call('AUTH', password).then(() => undefined, (error: unknown) => ({ error })).then((failed) => {
+    ;(sent ?? client.call('AUTH', password).then(() => undefined, (error: unknown) => ({ error }))).then((failed) => {
       // A close while the check was pending ends it either way; nothing more to report.
       if (this.#closing) return
       if (failed === undefined) {
