@@ -182,6 +182,18 @@ t.test('client already connected, for an ACL user: checked as on a connect, show
   t.notOk(test.logText().includes('app-Pa55'))
 })
 
+t.test('client already connected with a password to a server that has none: the AUTH check still runs', async (t) => {
+  const open = await startRedis()
+  const own = new Redis({ host: '127.0.0.1', port: open.port, password: SECRET, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 300 })
+  t.teardown(() => { own.disconnect() })
+  own.on('error', () => {})
+  await new Promise((resolve) => own.once('ready', resolve))
+  const test = await buildApp({ client: own })
+  t.teardown(() => test.app.close())
+  t.ok(await waitFor(() => test.connectionLogs().some((line) => line.redisFailure === 'password-not-required'), EVENTUALLY_MS), 'found on the client that was ready before the plugin saw it')
+  t.notOk(test.logText().includes(SECRET))
+})
+
 t.test('client on a Unix socket: monitored, and known by its path', async (t) => {
   const socket = join(mkdtempSync(join(tmpdir(), 'frr-sock-')), 'redis.sock')
   const server = await startRedis({ extraArgs: ['--unixsocket', socket, '--unixsocketperm', '700'] })
