@@ -194,6 +194,17 @@ t.test('client already connected with a password to a server that has none: the 
   t.notOk(test.logText().includes(SECRET))
 })
 
+t.test('client already connected with the right password: the AUTH check passes, ready', async (t) => {
+  const locked = await startRedis({ password: SECRET })
+  const own = new Redis({ host: '127.0.0.1', port: locked.port, password: SECRET, enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 300 })
+  t.teardown(() => { own.disconnect() })
+  await new Promise((resolve) => own.once('ready', resolve))
+  const test = await buildApp({ client: own })
+  t.teardown(() => test.app.close())
+  t.ok(await waitFor(async () => (await test.app.redisHealth()).clients.default?.state === 'ready', EVENTUALLY_MS))
+  t.match(test.connectionLogs()[0], { redisState: 'ready', msg: /^Redis "default" connected/ })
+})
+
 t.test('client on a Unix socket: monitored, and known by its path', async (t) => {
   const socket = join(mkdtempSync(join(tmpdir(), 'frr-sock-')), 'redis.sock')
   const server = await startRedis({ extraArgs: ['--unixsocket', socket, '--unixsocketperm', '700'] })
