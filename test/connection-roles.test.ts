@@ -154,3 +154,40 @@ t.test('subscriber: pattern and sharded subscriptions come back too, unsubscribe
   t.notOk(built.logText().includes(SECRET))
   await own.kill()
 })
+
+t.test('blocking: a BLPOP consumer loop lives through a kill and a restart, and consumes again after', async (t) => {
+  const own = await startRedis({ password: SECRET })
+  const built = await buildApp({ url: own.url, rateLimit: false, clients })
+  t.teardown(() => built.app.close())
+  const jobs = built.app.redis.jobs as Redis
+  const consumed: string[] = []
+  const failures: string[] = []
+  let running = true
+  // The loop an app writes: wait up to 1 s for a job, back off a little on an error.
+  const loop = (async () => {
+    for (let turn = 0; running && turn < 2000; turn++) {
+      try {
+        const popped = await jobs.blpop('frr:jobs', 1)
+        if (popped !== null) consumed.push(popped[1])
+      } catch (error) {
+        failures.push((error as Error).message)
+        await sleep(50)
+      }
+    }
+  })()
+  await built.app.redis.rpush('frr:jobs', 'before')
+  t.ok(await waitFor(() => consumed.includes('before'), EVENTUALLY_MS))
+  await own.kill()
+  await sleep(1500)
+  await own.restart()
+  t.ok(await waitFor(async () => (await built.app.redisHealth()).clients.jobs?.state === 'ready', EVENTUALLY_MS), 'back')
+  t.ok(await waitFor(async () => {
+    await built.app.redis.rpush('frr:jobs', 'after').catch(() => 0)
+    return consumed.includes('after')
+  }, EVENTUALLY_MS), 'consuming again after the restart')
+  running = false
+  await loop
+  t.ok(failures.length > 0, `the loop saw the outage as errors (${failures.length}), not as a hang or a crash`)
+  t.ok(failures.every((message) => /Stream isn't writeable|Connection is closed|max retries|Command timed out/.test(message)), `only outage errors: ${[...new Set(failures)].join(' | ')}`)
+  await own.kill()
+})
