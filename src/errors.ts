@@ -59,10 +59,10 @@ export const PasswordRequiredError: CodedErrorConstructor<'FRR_ERR_PASSWORD_REQU
   500
 )
 
-/** The password file could not be read: `(path, reason)`; carries a safe copy of the fs error as `cause`. */
-export const PasswordFileError: CodedErrorConstructor<'FRR_ERR_PASSWORD_FILE', 500, [string, string, { cause: unknown }?]> = withSafeCause(createError(
+/** A password file could not be read: `(variable, path, reason)`; carries a safe copy of the fs error as `cause`. */
+export const PasswordFileError: CodedErrorConstructor<'FRR_ERR_PASSWORD_FILE', 500, [string, string, string, { cause: unknown }?]> = withSafeCause(createError(
   'FRR_ERR_PASSWORD_FILE',
-  'REDIS_PASSWORD_FILE (%s) %s; point it at a readable file that holds only the password',
+  '%s (%s) %s; point it at a readable file that holds only the password',
   500
 ))
 

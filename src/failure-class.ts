@@ -1,5 +1,5 @@
-import type { ResolvedConnection } from './config.js'
-import { isUrlSetting, settingName } from './setting-words.js'
+import type { ResolvedConnection } from './config/index.js'
+import { isUrlSetting, settingName } from './config/setting-words.js'
 import { aclRule } from './acl-rule.js'
 
 /*
@@ -24,12 +24,14 @@ export type FailureClass =
   | 'not-persisting' // the server refuses writes because it cannot save to disk (MISCONF)
   | 'loading' // the server is loading its dataset after a restart (LOADING)
   | 'busy' // the server is blocked by a long script or function (BUSY)
+  | 'cluster-node' // one server's settings reach a Redis Cluster node (MOVED, ASK, CROSSSLOT)
+  | 'sentinel-port' // one server's settings reach a Redis Sentinel, which holds no data
   | 'other'
 
 /** Every class, in the order above: for schemas and exhaustive tests. */
 export const FAILURE_CLASSES: readonly FailureClass[] = [
   'refused', 'hanging', 'connection-lost', 'password-missing', 'password-wrong', 'password-not-required', 'dns', 'tls',
-  'out-of-memory', 'read-only', 'no-permission', 'not-persisting', 'loading', 'busy', 'other',
+  'out-of-memory', 'read-only', 'no-permission', 'not-persisting', 'loading', 'busy', 'cluster-node', 'sentinel-port', 'other',
 ]
 
 /**
@@ -44,6 +46,13 @@ const REPLY_CLASSES: Array<[RegExp, FailureClass]> = [
   [/^MISCONF\b/, 'not-persisting'],
   [/^LOADING\b/, 'loading'],
   [/^BUSY\b/, 'busy'],
+  // A cluster node redirects a key of another node's slot (MOVED, ASK during a migration), refuses
+  // keys of several slots in one command (CROSSSLOT), and a database other than 0. An ioredis Cluster
+  // follows MOVED and ASK itself: these reach a caller only through a client of one server.
+  [/^(MOVED|ASK) \d+ |^CROSSSLOT\b|^ERR SELECT is not allowed in cluster mode/, 'cluster-node'],
+  // A sentinel knows none of the data commands; every Redis since 2.6 knows these. (A command of
+  // the app's own that the server lacks, a module's say, stays `other`.)
+  [/^ERR unknown command '(get|set|del|incr|incrby|pexpire|eval|evalsha|select|script|mget|mset|hget|hset)'/i, 'sentinel-port'],
 ]
 
 const NETWORK_CODES: Record<string, FailureClass> = {
@@ -59,7 +68,15 @@ const NETWORK_CODES: Record<string, FailureClass> = {
 
 /** Classifies an error from ioredis (or Node's net/tls) into a FailureClass. */
 export function classifyFailure (error: unknown): FailureClass {
+  // A cluster that found no node says so and keeps the last node's error; a Sentinel client names the last sentinel's.
+  // A reply the plugin answers 503 for (command-guard.ts) is wrapped in its RedisUnavailableError: the reply tells.
+  const { code: ownCode, cause } = (error ?? {}) as { code?: unknown; cause?: unknown }
+  if (ownCode === 'FRR_ERR_REDIS_UNAVAILABLE' && cause instanceof Error) return classifyFailure(cause)
+  const lastNodeError = (error as { lastNodeError?: unknown } | null | undefined)?.lastNodeError
   const message = error instanceof Error ? error.message : String(error)
+  if (lastNodeError instanceof Error) return message.startsWith('Failed to refresh slots cache') ? lookupFailure(lastNodeError) : classifyFailure(lastNodeError)
+  const sentinels = /^All sentinels are unreachable.*? Last error: (.*)$/s.exec(message)?.[1]
+  if (sentinels !== undefined) return lookupFailure(Object.assign(new Error(sentinels), { code: /\b(E[A-Z_]+)\b/.exec(sentinels)?.[1] }))
   const code = (error as { code?: unknown } | null | undefined)?.code
   const upper = message.toUpperCase()
 
@@ -70,13 +87,36 @@ export function classifyFailure (error: unknown): FailureClass {
   for (const [pattern, failure] of REPLY_CLASSES) if (pattern.test(message)) return failure
   if (/\b(TLS|SSL)\b/i.test(message) || (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT')))) return 'tls'
   if (typeof code === 'string' && NETWORK_CODES[code] !== undefined) return NETWORK_CODES[code]
-  if (message === 'Connection is closed.') return 'connection-lost'
+  // The second: a command sent between a dropped connection and ioredis noticing (offline queue off).
+  if (message === 'Connection is closed.' || message.startsWith("Stream isn't writeable")) return 'connection-lost'
   return 'other'
+}
+
+/**
+ * The error of a lookup: a Sentinel client asking its sentinels for the
+ * master, a Cluster asking its nodes for the slots. Each asks on a connection
+ * of its own, made for that one question and never retried, whose connect
+ * error ioredis drops: "Connection is closed." there means that no connection
+ * was ever made (nothing listens there, or something closes it at once), not
+ * that an established one was lost.
+ */
+function lookupFailure (error: Error): FailureClass {
+  return error.message === 'Connection is closed.' ? 'refused' : classifyFailure(error)
 }
 
 /** Auth failures need a configuration change; the others may heal on their own. */
 export function isAuthFailure (failure: FailureClass): boolean {
   return failure === 'password-missing' || failure === 'password-wrong' || failure === 'password-not-required'
+}
+
+/** Settings of one server that reach a cluster node or a sentinel: only using the right topology mends it. */
+export function isTopologyMismatch (failure: FailureClass): boolean {
+  return failure === 'cluster-node' || failure === 'sentinel-port'
+}
+
+/** Failures that only a change of the app's configuration mends: logged at error level, retried calmly. */
+export function needsConfigChange (failure: FailureClass): boolean {
+  return isAuthFailure(failure) || isTopologyMismatch(failure)
 }
 
 /** What the words need to know of a connection; a ResolvedConnection has it all. */
@@ -133,6 +173,8 @@ export function failureSummary (failure: FailureClass, c: FailureContext): strin
     case 'not-persisting': return `the server at ${at} refuses writes because it cannot save to disk`
     case 'loading': return `the server at ${at} is still loading its dataset`
     case 'busy': return `the server at ${at} is blocked by a long-running script or function`
+    case 'cluster-node': return `the server at ${at} is a Redis Cluster node, reached as one server: it holds only the keys of its own slots and answers MOVED for the others`
+    case 'sentinel-port': return `the server at ${at} is a Redis Sentinel, reached as one server: it holds no data and knows no data command`
     case 'other': return `unexpected error from ${at}`
   }
 }
@@ -170,6 +212,10 @@ function failureAction (failure: FailureClass, c: FailureContext): string {
       return 'it answers once the data is in memory, which takes a while for a large dataset after a restart; nothing to change unless it never ends'
     case 'busy':
       return 'wait for the script to end, or stop it (SCRIPT KILL, FUNCTION KILL); while it runs the server answers nobody'
+    case 'cluster-node':
+      return `use REDIS_CLUSTER_NODES=${c.host}:${c.port} (more nodes after commas), or a redis+cluster:// URL, instead of ${hostSetting(c.locatedBy)}`
+    case 'sentinel-port':
+      return `use REDIS_SENTINELS=${c.host}:${c.port} (more sentinels after commas) and REDIS_SENTINEL_NAME (the master set it watches), or a redis+sentinel:// URL, instead of ${hostSetting(c.locatedBy)}`
     case 'other':
       return 'the error itself says what went wrong'
   }

@@ -32,6 +32,8 @@ const rateLimit = {
     decisionsAfterError: { type: 'integer', description: 'Of decisionsOutsideRedis, those sent to Redis whose call failed.' },
     failMode: { type: 'string', enum: ['local', 'open', 'closed'] },
     memoryKeys: { type: 'integer', description: 'Keys the in-process limiter holds a count for: those with a full window (at most cache) plus those kept as fingerprints (at most 65,536, or cache if more, up to 2^20).' },
+    overLimitKeys: { type: 'integer', description: 'Keys Redis said are over their limit, refused in process until their window ends.' },
+    refusedWithoutRedis: { type: 'integer', description: 'Requests refused that way, without a Redis call.' },
   },
 } as const
 
@@ -39,7 +41,7 @@ export const healthReportSchema = {
   type: 'object',
   required: ['status', 'clients', 'rateLimit'],
   properties: {
-    status: { type: 'string', enum: ['up', 'degraded', 'down'], description: 'down: no client ready; degraded: a client not ready or lacking a permission, or rate limiting deciding outside Redis; up: none of that.' },
+    status: { type: 'string', enum: ['up', 'degraded', 'down'], description: 'down: no client ready; degraded: a client not ready or lacking a permission, a cluster master failing while the others serve, or rate limiting deciding outside Redis; up: none of that.' },
     clients: { type: 'object', additionalProperties: clientHealth },
     rateLimit,
   },

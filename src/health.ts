@@ -1,5 +1,8 @@
+import type { Cluster } from 'ioredis'
 import type { ResilientClient } from './connection/client-factory.js'
-import { classifyFailure, failureHint, type FailureClass } from './failure-class.js'
+import { nodeAddress, nodeHint, type ClusterNodeWatch } from './connection/cluster-nodes.js'
+import type { ResolvedConnection } from './config/index.js'
+import { classifyFailure, type FailureClass } from './failure-class.js'
 import type { RateLimitReport } from './rate-limit/fail-open-store.js'
 import { withinDeadline } from './rate-limit/deadline.js'
 import { scrubError } from './redact.js'
@@ -27,7 +30,8 @@ export interface ClientHealth {
 export interface RedisHealthReport {
   /**
    * `down`: no client ready. `degraded`: some client not ready, or one that
-   * answers but lacks a permission, or rate limiting deciding outside Redis
+   * answers but lacks a permission, or a cluster with a master that fails
+   * while the others serve, or rate limiting deciding outside Redis
    * (`rateLimit.cause` says why). `up`: none of that.
    */
   status: 'up' | 'degraded' | 'down'
@@ -43,13 +47,14 @@ export interface RedisHealthReport {
  */
 export async function buildHealthReport (clients: readonly ResilientClient[], options: { secrets: readonly string[]; pingTimeout: number }, rateLimit: (() => RateLimitReport) | undefined): Promise<RedisHealthReport> {
   const { secrets, pingTimeout } = options
-  const entries = await Promise.all(clients.map(async ({ client, monitor }): Promise<[string, ClientHealth]> => {
+  const entries = await Promise.all(clients.map(async ({ client, monitor, nodes }): Promise<[string, ClientHealth]> => {
     const { connection } = monitor
     const state = monitor.state
     const base = { url: connection.display, since: new Date(state.since).toISOString() }
     // A blocking or queue connection always has a blocking read in flight: a PING would wait behind
     // it and look like a hang. Its monitor says how it stands (its guard or BullMQ find a hang).
     if (state.status === 'ready' && (connection.role === 'blocking' || connection.role === 'queue')) return [connection.name, { state: 'ready', ...base }]
+    if (state.status === 'ready' && nodes !== undefined) return [connection.name, { ...base, ...await clusterHealth(client as Cluster, nodes, connection, options) }]
     if (state.status === 'ready') {
       const started = performance.now()
       try {
@@ -60,11 +65,11 @@ export async function buildHealthReport (clients: readonly ResilientClient[], op
         const failure = classifyFailure(error)
         // Refused by the ACL is still an answer: the server is there and talks to this user.
         const state = failure === 'no-permission' ? 'ready' : 'down'
-        return [connection.name, { state, ...base, failure, hint: failureHint(failure, connection), error: scrubError(error, secrets).message }]
+        return [connection.name, { state, ...base, failure, hint: monitor.hint(failure), error: scrubError(error, secrets).message }]
       }
     }
     if (state.status === 'connecting') return [connection.name, { state: 'connecting', ...base }]
-    return [connection.name, { state: 'down', ...base, failure: state.failure, hint: failureHint(state.failure, connection), error: state.error.message }]
+    return [connection.name, { state: 'down', ...base, failure: state.failure, hint: monitor.hint(state.failure), error: state.error.message }]
   }))
   const ready = entries.filter(([, health]) => health.state === 'ready').length
   const limiter = rateLimit === undefined ? { mode: 'disabled' as const } : rateLimit()
@@ -74,5 +79,39 @@ export async function buildHealthReport (clients: readonly ResilientClient[], op
     status: ready === 0 ? 'down' : impaired ? 'degraded' : 'up',
     clients: Object.fromEntries(entries),
     rateLimit: limiter,
+  }
+}
+
+/**
+ * A ready cluster whose masters each answer a PING is ready. A master that
+ * does not, answers with an error (BUSY, LOADING…), or that the node watch
+ * saw lost, leaves the others serving: still ready, with the failure and a
+ * hint naming the masters whose keys fail; with no master serving, down.
+ */
+async function clusterHealth (cluster: Cluster, nodes: ClusterNodeWatch, connection: ResolvedConnection, options: { secrets: readonly string[]; pingTimeout: number }): Promise<Omit<ClientHealth, 'url' | 'since'>> {
+  const masters = cluster.nodes('master')
+  const started = performance.now()
+  const pings = await Promise.all(masters.map(async (node) => withinDeadline(node.ping(), options.pingTimeout).then(() => undefined, (error: unknown) => ({ address: nodeAddress(node), error }))))
+  const latencyMs = Math.round((performance.now() - started) * 100) / 100
+  // The masters the node watch saw lost (one it dropped has no connection left to ping), then what
+  // this report's pings found, which is newer.
+  const lost = new Map(nodes.outages.map((outage) => [outage.address, { failure: outage.failure, message: outage.error.message }]))
+  for (const ping of pings) {
+    if (ping === undefined) continue
+    const failure = classifyFailure(ping.error)
+    // Refused by the ACL is still an answer, as on one server.
+    if (failure !== 'no-permission') lost.set(ping.address, { failure, message: scrubError(ping.error, options.secrets).message })
+  }
+  const [first] = lost
+  if (first === undefined) return { state: 'ready', latencyMs }
+  const [address, { failure, message }] = first
+  const hint = nodeHint(failure, connection, address)
+  const answering = masters.filter((node) => !lost.has(nodeAddress(node))).length
+  const which = lost.size === 1 ? `cluster master ${address}` : `${lost.size} cluster masters fail (${[...lost.keys()].join(', ')}); the first`
+  return {
+    state: answering === 0 ? 'down' : 'ready',
+    failure,
+    hint: `${which}: ${hint}; keys in ${lost.size === 1 ? 'its' : 'their'} slots answer 503${answering === 0 ? '' : `, the other ${answering === 1 ? 'master serves' : `${answering} masters serve`} theirs`}`,
+    error: message,
   }
 }

@@ -8,10 +8,10 @@ import { resilientRedis } from './plugin.js'
 export default resilientRedis
 export { resilientRedis }
 export type { ResilientRedisOptions } from './plugin.js'
-export type { FastifyRedis, RedisClients } from './redis-decorator.js'
+export type { DefaultRedisClient, FastifyRedis, RedisClients, RedisTopology } from './redis-decorator.js'
 
-export { resolveConfig } from './config.js'
-export type { ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, Env } from './config.js'
+export { resolveConfig } from './config/index.js'
+export type { Address, AddressSetting, ConfigInput, ConnectionSettings, NamedClientSettings, ResolvedConfig, ResolvedConnection, ResolvedTopology, Env } from './config/index.js'
 export type { ConnectionRole } from './client-role.js'
 
 export type { RedisHealthReport, ClientHealth } from './health.js'

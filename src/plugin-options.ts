@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { DEFAULT_TIMEOUTS, type Timeouts } from './connection/client-options.js'
-import { resolveConfig, type ConfigInput, type Env, type ResolvedConfig } from './config.js'
+import { resolveConfig, type ConfigInput, type Env, type ResolvedConfig, type ResolvedConnection } from './config/index.js'
 import { InvalidSettingError, PasswordRequiredError } from './errors.js'
 import { assertIoredisClient, externalConnection } from './connection/external-client.js'
 import { resolveRateLimit, type RateLimitSettings, type ResolvedRateLimit } from './rate-limit/settings.js'
@@ -56,7 +56,7 @@ export interface ResolvedPluginOptions {
 }
 
 /** Settings that place the default connection: meaningless beside an app's own client. */
-const CONNECTION_SETTINGS = ['url', 'host', 'port', 'username', 'password', 'db', 'tls'] as const
+const CONNECTION_SETTINGS = ['url', 'host', 'port', 'username', 'password', 'db', 'tls', 'sentinels', 'sentinelName', 'sentinelUsername', 'sentinelPassword', 'clusterNodes'] as const
 
 function positiveMs (value: unknown, setting: string, fallback: number): number {
   if (value === undefined) return fallback
@@ -78,10 +78,13 @@ function healthPath (value: unknown): string | undefined {
 export function resolvePluginOptions (options: ResilientRedisOptions): ResolvedPluginOptions {
   const {
     env = process.env as Env, healthRoute, commandTimeout, connectWait, rateLimit, client, closeClient,
-    url, host, port, username, password, db, tls, clients, requirePassword, ...rest
+    url, host, port, username, password, db, tls, clients, requirePassword,
+    sentinels, sentinelName, sentinelUsername, sentinelPassword, clusterNodes, ...rest
   } = options
   const redisOptions = pickRedisOptions(rest)
-  const settings: ConfigInput = { url, host, port, username, password, db, tls, clients, requirePassword }
+  const settings: ConfigInput = {
+    url, host, port, username, password, db, tls, clients, requirePassword, sentinels, sentinelName, sentinelUsername, sentinelPassword, clusterNodes,
+  }
   const external = resolveExternal(client, closeClient, settings, redisOptions)
 
   let config: ResolvedConfig
@@ -97,9 +100,13 @@ export function resolvePluginOptions (options: ResilientRedisOptions): ResolvedP
     }
     config = { ...resolved, connections: [own, ...resolved.connections.slice(1)] }
   }
+  if (redisOptions.readOnly !== undefined && config.connections.some((c) => c.topology.kind === 'cluster')) {
+    throw new InvalidSettingError('readOnly option', 'does not apply to a Redis Cluster (ioredis reads from replicas there with scaleReads)', 'leave it out; the plugin reads from the masters')
+  }
+  const limits = resolveRateLimit(rateLimit, env)
   return {
     config,
-    limits: resolveRateLimit(rateLimit, env),
+    limits,
     timeouts: {
       commandTimeout: positiveMs(commandTimeout, 'commandTimeout', DEFAULT_TIMEOUTS.commandTimeout),
       connectWait: positiveMs(connectWait, 'connectWait', DEFAULT_TIMEOUTS.connectWait),
@@ -107,7 +114,8 @@ export function resolvePluginOptions (options: ResilientRedisOptions): ResolvedP
     healthPath: healthPath(healthRoute),
     redisOptions,
     external,
-    secrets: config.connections.flatMap((c) => c.password === undefined ? [] : [c.password]),
+    secrets: config.connections.flatMap((c) => [c.password, c.topology.kind === 'sentinel' ? c.topology.sentinelPassword : undefined])
+      .filter((secret): secret is string => secret !== undefined),
   }
 }
 

@@ -55,14 +55,14 @@ export function urlPasswordForms (value: string): string[] {
 
 /**
  * Every password an environment mentions, for scrubbing even when the
- * configuration cannot be resolved: REDIS_PASSWORD and the password part of
- * every REDIS_*URL.
+ * configuration cannot be resolved: REDIS_PASSWORD, REDIS_SENTINEL_PASSWORD
+ * and the password part of every REDIS_*URL.
  */
 export function envSecrets (env: Record<string, string | undefined>): string[] {
   const secrets: string[] = []
   for (const [key, value] of Object.entries(env)) {
     if (value === undefined || value === '') continue
-    if (key === 'REDIS_PASSWORD') secrets.push(value)
+    if (key === 'REDIS_PASSWORD' || key === 'REDIS_SENTINEL_PASSWORD') secrets.push(value)
     else if (/^REDIS_(?:.+_)?URL$/.test(key)) secrets.push(...urlPasswordForms(value))
   }
   return [...new Set(secrets)]

@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { RedisUnavailableError } from './errors.js'
+import { classifyFailure } from './failure-class.js'
 import { scrubText } from './redact.js'
 import { quietDefaultErrorLog, type UnavailableReplies } from './unavailable-log.js'
 
@@ -17,10 +18,19 @@ const UNAVAILABLE_MESSAGES = [
   'Socket timeout',
   'Command aborted due to connection close',
   'Reached the max retries per request limit',
+  // A Cluster that is not ready (offline queue off), has no reachable node, or kept being redirected.
+  "Cluster isn't ready",
+  'None of startup nodes is available',
+  'Failed to refresh slots cache',
+  'Too many Cluster redirections',
+  'Cluster is ended',
 ]
 // Replies that say the server cannot serve now, whatever the key: not authenticated, loading,
-// out of memory (noeviction), a read-only replica, busy with a script, unable to persist.
-const UNAVAILABLE_REPLIES = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|READONLY|BUSY|MISCONF)\b/
+// out of memory (noeviction), a read-only replica, busy with a script, unable to persist. And
+// those of a cluster node or a sentinel to a client of one server (failure-class.ts): a MOVED or
+// ASK (an ioredis Cluster follows them itself), a sentinel's "unknown command 'get'". CROSSSLOT
+// is the app's own mistake on a cluster; on a client of one server, command-guard.ts maps it.
+const UNAVAILABLE_REPLIES = /^(NOAUTH|WRONGPASS|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM|READONLY|BUSY|MISCONF)\b|^(MOVED|ASK) \d+ /
 const UNAVAILABLE_NAMES = new Set(['MaxRetriesPerRequestError', 'ClusterAllFailedError'])
 
 /** True for our own RedisUnavailableError and for ioredis errors that mean Redis is unreachable. */
@@ -29,6 +39,7 @@ export function isRedisUnavailableError (error: unknown): error is Error {
   if ((error as { code?: unknown }).code === 'FRR_ERR_REDIS_UNAVAILABLE') return true
   return UNAVAILABLE_NAMES.has(error.name) ||
     UNAVAILABLE_REPLIES.test(error.message) ||
+    (error.name === 'ReplyError' && classifyFailure(error) === 'sentinel-port') ||
     UNAVAILABLE_MESSAGES.some((text) => error.message.startsWith(text))
 }
 

@@ -90,7 +90,8 @@ t.test('bad usage exits 2 with a message on stderr and nothing on stdout', async
 })
 
 t.test('parseCliArgs reads every flag; --env-file may repeat', async (t) => {
-  const nameSpace = 'frr-rate-limit:'
+  // Not given: undefined, so that check applies the plugin's default.
+  const nameSpace = undefined
   t.same(parseCliArgs(['check']), { kind: 'check', fixAuth: false, json: false, envFiles: [], nameSpace })
   t.same(parseCliArgs(['check', '--fix-auth', '--json', '--env-file', 'a.env', '--env-file=b.env']),
     { kind: 'check', fixAuth: true, json: true, envFiles: ['a.env', 'b.env'], nameSpace })

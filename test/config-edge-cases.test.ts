@@ -1,8 +1,8 @@
 // Edge cases found in review: each was a bug before its fix.
 import t from 'tap'
-import { resolveConfig } from '../src/config.js'
-import { parseRedisUrl } from '../src/redis-url.js'
-import { assertClientName, clientNamesFromEnv, clientUrlVariable } from '../src/client-names.js'
+import { resolveConfig } from '../src/config/index.js'
+import { parseRedisUrl } from '../src/config/redis-url.js'
+import { assertClientName, clientNamesFromEnv, clientUrlVariable } from '../src/config/client-names.js'
 
 t.test('1 tls options kept with a rediss:// url option', async (t) => {
   const tls = { servername: 'x' }

@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { assertClientName, clientNamesFromEnv, clientUrlVariable, DEFAULT_CLIENT } from '../src/client-names.js'
-import { resolveConfig, type ConfigInput, type ResolvedConnection } from '../src/config.js'
+import { assertClientName, clientNamesFromEnv, clientUrlVariable, DEFAULT_CLIENT } from '../src/config/client-names.js'
+import { resolveConfig, type ConfigInput, type ResolvedConnection } from '../src/config/index.js'
 
 type CodedError = Error & { code?: string; cause?: unknown }
 
@@ -55,6 +55,7 @@ t.test('defaults', async (t) => {
       locatedBy: 'defaults',
       display: 'redis://localhost:6379/0',
       role: 'command',
+      topology: { kind: 'single' },
     }],
   })
   t.strictSame(resolveConfig({ env: {} }), config, 'an empty env gives the same defaults')
@@ -359,10 +360,11 @@ t.test('REDIS_PASSWORD_FILE', async (t) => {
 
   t.test('a read error without an errno code says "unknown error"', async (t) => {
     const failure = new Error('disk on fire')
-    const mocked = await t.mockImport<typeof import('../src/config.js')>('../src/config.js', {
+    // The file is read in password-sources.js: the function resolveConfig calls for it, with fs mocked.
+    const mocked = await t.mockImport<typeof import('../src/config/password-sources.js')>('../src/config/password-sources.js', {
       'node:fs': { readFileSync: () => { throw failure } },
     })
-    const err = throwsCode(t, () => mocked.resolveConfig({ env: { REDIS_PASSWORD_FILE: '/run/secrets/redis' } }), 'FRR_ERR_PASSWORD_FILE')
+    const err = throwsCode(t, () => mocked.envPassword({ REDIS_PASSWORD_FILE: '/run/secrets/redis' }, 'REDIS_').read(), 'FRR_ERR_PASSWORD_FILE')
     t.match(err.message, /cannot be read \(unknown error\)/)
     t.match(err.cause, { name: 'Error', message: 'disk on fire' })
     t.not(err.cause, failure, 'a copy')

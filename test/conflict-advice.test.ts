@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { configErrorFixes } from '../src/cli/fixes.js'
-import { resolveConfig, type ConfigInput } from '../src/config.js'
-import { conflictAdvice } from '../src/conflict-advice.js'
+import { resolveConfig, type ConfigInput } from '../src/config/index.js'
+import { conflictAdvice } from '../src/config/conflict-advice.js'
 
 const scratch = mkdtempSync(join(tmpdir(), 'frr-conflict-'))
 t.teardown(() => rmSync(scratch, { recursive: true, force: true }))

@@ -2,7 +2,7 @@
 // a close while its AUTH check is still pending reports nothing more.
 import t from 'tap'
 import { Redis } from 'ioredis'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/config/index.js'
 import { ConnectionMonitor } from '../src/connection/connection-monitor.js'
 import { startRedis, stopAllRedis } from './helpers/redis-server.js'
 import { waitFor, EVENTUALLY_MS } from './helpers/app.js'

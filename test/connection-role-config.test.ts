@@ -3,7 +3,7 @@
 import t from 'tap'
 import { Command } from 'ioredis'
 import { CONNECTION_ROLES } from '../src/client-role.js'
-import { resolveConfig } from '../src/config.js'
+import { resolveConfig } from '../src/config/index.js'
 import { commandBound } from '../src/connection/command-guard.js'
 import { roleSettings } from '../src/connection/roles.js'
 

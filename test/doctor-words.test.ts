@@ -5,13 +5,13 @@
 // fixes start with the hint, then spell the change out. Pinned word for word.
 import t from 'tap'
 import { connectionFixes, failedStepDetail } from '../src/cli/fixes.js'
-import type { ResolvedConnection } from '../src/config.js'
+import type { ResolvedConnection } from '../src/config/index.js'
 import { FAILURE_CLASSES, failureHint, failureSummary, type FailureClass } from '../src/failure-class.js'
 
 const CTX = { where: 'in .env.production', stepMs: 1500, nameSpace: 'frr-rate-limit:' }
 const BASE: ResolvedConnection = {
   name: 'default', host: '10.0.0.5', port: 6380, db: 0, username: undefined, password: 'x', tls: undefined,
-  passwordFrom: 'REDIS_PASSWORD', locatedBy: 'REDIS_URL', display: 'redis://:***@10.0.0.5:6380/0', role: 'command',
+  passwordFrom: 'REDIS_PASSWORD', locatedBy: 'REDIS_URL', display: 'redis://:***@10.0.0.5:6380/0', role: 'command', topology: { kind: 'single' },
 }
 
 /** Setting names mentioned in a text: variables and options. */
@@ -306,6 +306,23 @@ const CASES: WordsCase[] = [
     detail: "busy: the server at 10.0.0.5:6380 is blocked by a long-running script or function (BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.)",
     hint: "the server at 10.0.0.5:6380 is blocked by a long-running script or function: wait for the script to end, or stop it (SCRIPT KILL, FUNCTION KILL); while it runs the server answers nobody",
     fixSays: ["SCRIPT KILL"],
+  },
+  {
+    name: 'one server\'s settings at a cluster node: the cluster settings to use instead',
+    failure: 'cluster-node',
+    message: 'the server answers HELLO with mode "cluster", not "standalone"',
+    detail: 'cluster-node: the server at 10.0.0.5:6380 is a Redis Cluster node, reached as one server: it holds only the keys of its own slots and answers MOVED for the others (the server answers HELLO with mode "cluster", not "standalone")',
+    hint: 'the server at 10.0.0.5:6380 is a Redis Cluster node, reached as one server: it holds only the keys of its own slots and answers MOVED for the others: use REDIS_CLUSTER_NODES=10.0.0.5:6380 (more nodes after commas), or a redis+cluster:// URL, instead of REDIS_URL',
+    fixSays: ['replace REDIS_URL with REDIS_CLUSTER_NODES', 'CLUSTER NODES'],
+  },
+  {
+    name: 'one server\'s settings at a sentinel, located by REDIS_HOST: the sentinel settings to use instead',
+    failure: 'sentinel-port',
+    connection: { locatedBy: 'REDIS_HOST', port: 26379 },
+    message: "ERR unknown command 'get', with args beginning with: 'k' ",
+    detail: "sentinel-port: the server at 10.0.0.5:26379 is a Redis Sentinel, reached as one server: it holds no data and knows no data command (ERR unknown command 'get', with args beginning with: 'k' )",
+    hint: 'the server at 10.0.0.5:26379 is a Redis Sentinel, reached as one server: it holds no data and knows no data command: use REDIS_SENTINELS=10.0.0.5:26379 (more sentinels after commas) and REDIS_SENTINEL_NAME (the master set it watches), or a redis+sentinel:// URL, instead of REDIS_HOST',
+    fixSays: ['replace REDIS_HOST with REDIS_SENTINELS', 'SENTINEL MASTERS', 'REDIS_SENTINEL_PASSWORD'],
   },
   {
     name: 'other: the error is all there is, so the step line shows it',

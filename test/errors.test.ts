@@ -55,12 +55,13 @@ t.test('PasswordRequiredError', async (t) => {
 })
 
 t.test('PasswordFileError', async (t) => {
-  const err = new PasswordFileError('/run/secrets/redis', 'is empty')
+  const err = new PasswordFileError('REDIS_PASSWORD_FILE', '/run/secrets/redis', 'is empty')
   t.equal(err.code, 'FRR_ERR_PASSWORD_FILE')
   t.equal(err.statusCode, 500)
   t.equal(err.message, 'REDIS_PASSWORD_FILE (/run/secrets/redis) is empty; point it at a readable file that holds only the password')
   const cause = Object.assign(new Error("ENOENT: no such file or directory, open '/x'"), { code: 'ENOENT', path: '/x' })
-  const withCause = new PasswordFileError('/x', 'cannot be read (ENOENT)', { cause })
+  const withCause = new PasswordFileError('REDIS_SENTINEL_PASSWORD_FILE', '/x', 'cannot be read (ENOENT)', { cause })
+  t.match(withCause.message, /^REDIS_SENTINEL_PASSWORD_FILE \(\/x\) cannot be read/, 'names the variable it was given')
   t.match(withCause.cause, { code: 'ENOENT', message: cause.message })
   t.notOk('path' in (withCause.cause as object), 'a copy without the properties of the fs error')
 })
@@ -87,7 +88,7 @@ t.test('ERROR_CODES lists every code exactly once', async (t) => {
     new InvalidSettingError('a', 'b', 'c').code,
     new ConflictingSettingsError('a', 'b', 'c').code,
     new PasswordRequiredError('a', 'b').code,
-    new PasswordFileError('a', 'b').code,
+    new PasswordFileError('a', 'b', 'c').code,
     new AlreadyRegisteredError().code,
     new RedisUnavailableError().code,
   ]

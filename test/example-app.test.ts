@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
-import { BOOT_BOUND_MS, captureLogs } from './helpers/app.js'
+import { BOOT_BOUND_MS, captureLogs, EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
 
 const SECRET = 'S3cret-Pa55word!'
@@ -23,6 +23,7 @@ const START_BOUND_MS = 60_000
 // The process must end on its own after SIGTERM, not be held open by a timer or a connection;
 // one that is never exits, so this only needs to be shorter than the test's own timeout.
 const EXIT_BOUND_MS = 15_000
+const OPERATIONS = ['GET /greeting', 'GET /health', 'GET /notifications', 'GET /products/{id}', 'GET /reports/{id}', 'POST /login', 'POST /notifications', 'POST /reports', 'POST /visits']
 const MEMORY_LINE = /^Rate limiting starts counting in local memory \(per process\) until Redis is available: /
 
 interface ExampleModule {
@@ -57,7 +58,8 @@ function envFor (port: number, password?: string): Record<string, string> {
   return {
     REDIS_URL: url(0),
     REDIS_CACHE_URL: url(1),
-    REDIS_BROKER_URL: url(2),
+    REDIS_QUEUE_URL: url(2),
+    REDIS_CHANNELS_URL: url(0),
     ...(password === undefined ? {} : { REDIS_PASSWORD: password }),
   }
 }
@@ -103,9 +105,16 @@ async function assertDegraded (t: Test, ex: Example, label: string): Promise<voi
   t.equal(visits.res.headers['retry-after'], '1')
   t.equal(visits.res.json().code, 'FRR_ERR_REDIS_UNAVAILABLE')
   t.ok(visits.ms < REQUEST_BOUND_MS, `${label}: 503 in ${Math.round(visits.ms)} ms`)
+  for (const opts of [{ method: 'POST', url: '/reports', payload: { productIds: [1, 2] } }, { url: '/reports/1' }, { method: 'POST', url: '/notifications', payload: { message: 'hi' } }] as const) {
+    const { res, ms } = await timed(ex.app, opts)
+    t.equal(res.statusCode, 503, `${label}: ${opts.url} answers 503`)
+    t.equal(res.json().code, 'FRR_ERR_REDIS_UNAVAILABLE')
+    t.ok(ms < REQUEST_BOUND_MS, `${label}: ${opts.url} 503 in ${Math.round(ms)} ms`)
+  }
   const health = await timed(ex.app, '/health')
   t.equal(health.res.statusCode, 200, `${label}: health answers 200`)
-  t.equal(health.res.json().redis.status, 'down')
+  // Down, or degraded: a `queue` client has no timeout, so it can still say ready while Redis hangs.
+  t.match(health.res.json().redis.status, /^(down|degraded)$/, `${label}: health says Redis is not up`)
   t.equal(health.res.json().redis.rateLimit.mode, 'local', `${label}: limits counted in memory`)
   t.ok(health.ms < REQUEST_BOUND_MS, `${label}: health in ${Math.round(health.ms)} ms`)
 }
@@ -114,13 +123,16 @@ t.test('every route is documented in /docs/json, the docs themselves are not', a
   const ex = await example(t, envFor(await freePort(), SECRET))
   const spec = (await ex.app.inject('/docs/json')).json() as { paths: Record<string, Record<string, { description?: string; tags?: string[]; responses: Record<string, unknown> }>> }
   const operations = Object.entries(spec.paths).flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })))
-  t.same(operations.map((o) => o.id).sort(), ['GET /greeting', 'GET /health', 'GET /products/{id}', 'POST /login', 'POST /visits'])
+  t.same(operations.map((o) => o.id).sort(), OPERATIONS)
   for (const { id, op } of operations) {
     t.ok((op.description ?? '').length > 20, `${id} has a description`)
     t.equal(op.tags?.length, 1, `${id} has a tag`)
-    t.ok('200' in op.responses && '429' in op.responses, `${id} documents 200 and 429`)
+    t.ok(('200' in op.responses || '202' in op.responses) && '429' in op.responses, `${id} documents its success and 429`)
   }
-  t.ok('503' in (spec.paths['/visits']?.post?.responses ?? {}), 'the counter documents its 503')
+  for (const [path, method] of [['/visits', 'post'], ['/reports', 'post'], ['/reports/{id}', 'get'], ['/notifications', 'post']] as const) {
+    t.ok('503' in (spec.paths[path]?.[method]?.responses ?? {}), `${method.toUpperCase()} ${path} documents its 503`)
+  }
+  t.match(spec.paths['/notifications']?.get?.responses['200'], { content: { 'text/event-stream': {} } }, 'the notifications are documented as an event stream')
   t.notOk('503' in (spec.paths['/products/{id}']?.get?.responses ?? {}), 'the cached lookup never answers 503')
 })
 
@@ -132,10 +144,13 @@ t.test('Redis healthy, set up as in .env.example: one password, a database per c
   t.notOk(Object.values(env).some((value) => value.includes('change-me@')), 'the password is written once, not in the URLs')
   const ex = await example(t, env)
 
+  // The connections made from the clients (the worker's, the subscription) are ready a moment after boot.
+  t.ok(await waitFor(async () => (await ex.app.inject('/health')).json().redis.status === 'up', EVENTUALLY_MS), 'up')
   const health = (await ex.app.inject('/health')).json()
-  t.equal(health.redis.status, 'up')
-  t.same(Object.keys(health.redis.clients).sort(), ['broker', 'cache', 'default'])
-  t.same(Object.values(health.redis.clients as Record<string, { url: string }>).map((c) => c.url.slice(-2)).sort(), ['/0', '/1', '/2'], 'db 0, 1 and 2')
+  t.same(Object.keys(health.redis.clients).sort(), ['cache', 'channels', 'channels.1', 'default', 'queue', 'queue.1', 'queueProducer'],
+    'a client per job, and the connections made from them: the worker\'s blocking one, the subscription')
+  const dbs = Object.fromEntries(Object.entries(health.redis.clients as Record<string, { url: string }>).map(([name, c]) => [name, c.url.slice(-1)]))
+  t.same(dbs, { default: '0', cache: '1', queue: '2', 'queue.1': '2', queueProducer: '2', channels: '0', 'channels.1': '0' }, 'each in the db its URL says')
   t.equal(health.redis.rateLimit.mode, 'redis')
   const probes = new Set<number>()
   for (let i = 0; i < 110; i++) probes.add((await ex.app.inject('/health')).statusCode)
@@ -155,17 +170,22 @@ t.test('Redis healthy, set up as in .env.example: one password, a database per c
   t.notOk(ex.logText().includes('change-me'), 'the password never reaches the log')
 })
 
-t.test('a plain `npm run example` (REDIS_URL only): cache in db 1, broker in db 2; a REDIS_<NAME>_URL keeps its own db', async (t) => {
+t.test('a plain `npm run example` (REDIS_URL only): cache in db 1, the queue in db 2; a REDIS_<NAME>_URL keeps its own db', async (t) => {
   const server = await startRedis()
   t.teardown(() => server.kill())
   const plain = await example(t, { REDIS_URL: `redis://127.0.0.1:${server.port}` })
-  t.same([plain.app.redis.options.db, plain.app.redis.cache?.options.db, plain.app.redis.broker?.options.db], [0, 1, 2], 'db 0, 1 and 2')
+  const { redis } = plain.app
+  t.same([redis.options.db, redis.cache?.options.db, redis.queue?.options.db, redis.queueProducer?.options.db, redis.channels?.options.db], [0, 1, 2, 2, 0])
   t.equal((await plain.app.inject('/products/9')).json().cache, 'miss')
   t.match(await server.command('INFO', 'keyspace'), /db1:keys=1,/, 'the cached product lands in db 1')
 
-  const own = await example(t, { REDIS_URL: `redis://127.0.0.1:${server.port}`, REDIS_CACHE_URL: `redis://127.0.0.1:${server.port}/5` })
+  const own = await example(t, {
+    REDIS_URL: `redis://127.0.0.1:${server.port}`,
+    REDIS_CACHE_URL: `redis://127.0.0.1:${server.port}/5`,
+    REDIS_QUEUE_URL: `redis://127.0.0.1:${server.port}/6`,
+  })
   t.equal(own.app.redis.cache?.options.db, 5, "REDIS_CACHE_URL's db, not the example's default")
-  t.equal(own.app.redis.broker?.options.db, 2)
+  t.same([own.app.redis.queue?.options.db, own.app.redis.queueProducer?.options.db], [6, 6], 'the worker and the producer both on REDIS_QUEUE_URL')
 })
 
 t.test('the login route allows 5 attempts a minute, counted in Redis or, without it, in memory', async (t) => {
@@ -255,14 +275,15 @@ t.test('server.js (npm run example) with no Redis reachable: serves the docs, on
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
 
+  // Its last start-up line says where the docs are (logged just after Fastify's "Server listening").
   const deadline = Date.now() + START_BOUND_MS
   let base: string | undefined
   while (base === undefined && Date.now() < deadline && child.exitCode === null) {
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1]
+    base = /API docs: (http:\/\/127\.0\.0\.1:\d+)\/docs/.exec(stdout)?.[1]
     await new Promise((resolve) => setTimeout(resolve, 25))
   }
   if (base === undefined) throw new Error(`server.js did not start:\n${stdout}\n${stderr}`)
-  t.match(stdout, new RegExp(`API docs: ${base}/docs`), 'says where the docs are')
+  t.match(stdout, new RegExp(`Server listening at ${base}`), 'the docs address is the one Fastify listens at')
 
   for (const path of ['/docs', '/docs/json', '/greeting']) {
     const res = await fetch(base + path, { signal: AbortSignal.timeout(REQUEST_BOUND_MS) })

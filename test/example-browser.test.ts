@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import type { Browser } from 'playwright-core'
+import { EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { launchChromium, openDocs, operation, recordTraffic, tryItOut } from './helpers/browser.js'
 import { startRedis, stopAllRedis, type RedisServer } from './helpers/redis-server.js'
 
@@ -26,8 +27,11 @@ const README_SCREENSHOT = fileURLToPath(new URL('../examples/docs-app/docs-scree
 const ROUTE_BOUND_MS = 10_000
 // Loading the UI, listing the operations, one click: a headless Chromium on a busy machine.
 const UI_BOUND_MS = 30_000
-// The only 5xx a documented route may answer: the counter that needs Redis, with 503.
-const MAY_ANSWER_503 = new Set(['POST /visits'])
+// The only 5xx documented routes may answer: those that need Redis (the counter, the queue, publishing), with 503.
+const MAY_ANSWER_503 = new Set(['POST /visits', 'POST /reports', 'GET /reports/{id}', 'POST /notifications'])
+// An endless event stream: the sweep checks its status and type, then lets go.
+const EVENT_STREAM = 'GET /notifications'
+const OPERATIONS = ['GET /greeting', 'GET /health', 'GET /notifications', 'GET /products/{id}', 'GET /reports/{id}', 'POST /login', 'POST /notifications', 'POST /reports', 'POST /visits']
 
 interface ExampleModule {
   buildApp: (opts?: { env?: Record<string, string | undefined>; logger?: unknown }) => Promise<FastifyInstance>
@@ -52,7 +56,8 @@ function envFor (server: RedisServer, password: string | undefined): Record<stri
   return {
     REDIS_URL: url(0),
     REDIS_CACHE_URL: url(1),
-    REDIS_BROKER_URL: url(2),
+    REDIS_QUEUE_URL: url(2),
+    REDIS_CHANNELS_URL: url(0),
     ...(password === undefined ? {} : { REDIS_PASSWORD: password }),
   }
 }
@@ -106,13 +111,21 @@ async function everyRoute (t: Test, base: string, degraded: boolean): Promise<nu
   const targets: Operation[] = [{ id: 'GET /docs', url: `${base}/docs`, init: {} }, ...operations]
   for (const { id, url, init } of targets) {
     const started = performance.now()
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(ROUTE_BOUND_MS) })
-    await res.arrayBuffer()
+    const abort = new AbortController()
+    const timer = setTimeout(() => { abort.abort() }, ROUTE_BOUND_MS)
+    const res = await fetch(url, { ...init, signal: abort.signal })
+    if (id === EVENT_STREAM) {
+      t.match(res.headers.get('content-type'), /^text\/event-stream/, `${id}: an event stream`)
+      abort.abort()
+    } else {
+      await res.arrayBuffer()
+    }
+    clearTimeout(timer)
     const ms = Math.round(performance.now() - started)
     const allowed = res.status < 500 || (res.status === 503 && MAY_ANSWER_503.has(id))
     t.ok(allowed, `${id}: ${res.status} in ${ms} ms`)
     t.ok(ms < ROUTE_BOUND_MS, `${id} did not wait on Redis (${ms} ms, bound ${ROUTE_BOUND_MS} ms)`)
-    if (MAY_ANSWER_503.has(id)) t.equal(res.status, degraded ? 503 : 200, `${id} ${degraded ? 'says 503: Redis unavailable' : 'served from Redis'}`)
+    if (MAY_ANSWER_503.has(id)) t.equal(res.status === 503, degraded, `${id}: ${res.status}, ${degraded ? '503: Redis unavailable' : 'served from Redis'}`)
     if (res.status === 503) t.equal(res.headers.get('retry-after'), '1', `${id}: 503 with retry-after`)
   }
   return operations.length
@@ -126,7 +139,7 @@ async function throughTheUi (t: Test, state: string, base: string, operations: n
   const traffic = recordTraffic(page)
 
   const listed = await openDocs(page, `${base}/docs`, operations, UI_BOUND_MS)
-  t.same([...listed].sort(), ['GET /greeting', 'GET /health', 'GET /products/{id}', 'POST /login', 'POST /visits'], 'the UI lists every operation')
+  t.same([...listed].sort(), OPERATIONS, 'the UI lists every operation')
 
   const shown = await tryItOut(operation(page, 'GET', '/products/{id}'), { id: '42' }, UI_BOUND_MS)
   t.equal(shown.status, '200', 'the UI shows 200 for GET /products/42')
@@ -139,17 +152,55 @@ async function throughTheUi (t: Test, state: string, base: string, operations: n
   t.ok(traffic.responses.some((r) => r.url.endsWith('/products/42') && r.status === 200), 'the UI sent the request')
 }
 
-/** The README's screenshot: the docs with Redis down, 1000×700 px (a 1250×875 page at 0.8 scale, so every operation shows). */
+/** The README's screenshot: the docs with Redis down, 1000 px wide (a 1250 px page at 0.8 scale), the whole page so every operation shows. */
 async function readmeScreenshot (base: string, operations: number): Promise<void> {
   const context = await (browser as Browser).newContext({ viewport: { width: 1250, height: 875 }, deviceScaleFactor: 0.8 })
   try {
     const page = await context.newPage()
     await openDocs(page, `${base}/docs`, operations, UI_BOUND_MS)
-    await page.screenshot({ path: README_SCREENSHOT, timeout: UI_BOUND_MS })
+    await page.screenshot({ path: README_SCREENSHOT, fullPage: true, timeout: UI_BOUND_MS })
   } finally {
     await context.close()
   }
 }
+
+interface LiveNotifications {
+  /** Publishes (POST /notifications) until the page's EventSource shows the message; false if it never does. */
+  arrive: (label: string) => Promise<boolean>
+}
+
+/** A page of the app's origin listening to GET /notifications with the browser's own EventSource. */
+async function liveNotifications (t: Test, base: string): Promise<LiveNotifications> {
+  const context = await (browser as Browser).newContext()
+  t.teardown(() => context.close())
+  const page = await context.newPage()
+  await page.goto(`${base}/health`, { timeout: UI_BOUND_MS })
+  await page.evaluate(() => {
+    const seen: string[] = []
+    Object.assign(window, { seen })
+    new EventSource('/notifications').addEventListener('notification', (event) => { seen.push(JSON.parse(event.data).message) })
+  })
+  return {
+    arrive: async (label) => {
+      const deadline = Date.now() + EVENTUALLY_MS
+      while (Date.now() < deadline) {
+        await fetch(`${base}/notifications`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: label }),
+          signal: AbortSignal.timeout(ROUTE_BOUND_MS),
+        }).then((res) => res.arrayBuffer(), () => undefined)
+        const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen)
+        if (seen.includes(label)) return true
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      return false
+    },
+  }
+}
+
+/** The connections made from the clients (the worker's, the subscription) are ready a moment after boot. */
+const upSoon = async (base: string): Promise<boolean> => waitFor(async () => (await health(base)).status === 'up', EVENTUALLY_MS)
 
 async function health (base: string): Promise<{ status: string; clients: Record<string, { failure?: string }> }> {
   const res = await fetch(`${base}/health`, { signal: AbortSignal.timeout(ROUTE_BOUND_MS) })
@@ -160,8 +211,10 @@ t.test('Redis healthy', async (t) => {
   const server = await startRedis({ password: SECRET })
   t.teardown(() => server.kill())
   const { base } = await listen(t, envFor(server, SECRET))
-  t.equal((await health(base)).status, 'up')
+  t.ok(await upSoon(base), 'up')
   // The sweep requests /products/42 first (its documented example), so the UI's request is a cache hit.
+  const notes = await liveNotifications(t, base)
+  t.ok(await notes.arrive('healthy'), 'a notification reaches the browser')
   const operations = await everyRoute(t, base, false)
   await throughTheUi(t, 'healthy', base, operations, 'hit')
 })
@@ -170,11 +223,15 @@ t.test('Redis killed while serving', async (t) => {
   const server = await startRedis({ password: SECRET })
   t.teardown(() => server.kill())
   const { base } = await listen(t, envFor(server, SECRET))
-  t.equal((await health(base)).status, 'up', 'up before the fault')
+  t.ok(await upSoon(base), 'up before the fault')
+  const notes = await liveNotifications(t, base)
+  t.ok(await notes.arrive('before'), 'notifications reach the browser before the fault')
   await server.kill()
   const operations = await everyRoute(t, base, true)
   t.equal((await health(base)).status, 'down')
   await throughTheUi(t, 'killed', base, operations, 'unavailable')
+  await server.restart()
+  t.ok(await notes.arrive('after restart'), 'notifications resume in the same browser stream after Redis restarts')
   if (process.env.UPDATE_EXAMPLE_SCREENSHOT === '1') {
     await readmeScreenshot(base, operations)
     t.pass(`wrote ${README_SCREENSHOT}`)
@@ -185,10 +242,14 @@ t.test('Redis hanging (SIGSTOP) while serving', async (t) => {
   const server = await startRedis({ password: SECRET })
   t.teardown(() => server.kill())
   const { base } = await listen(t, envFor(server, SECRET))
-  t.equal((await health(base)).status, 'up', 'up before the fault')
+  t.ok(await upSoon(base), 'up before the fault')
+  const notes = await liveNotifications(t, base)
+  t.ok(await notes.arrive('before'), 'notifications reach the browser before the fault')
   server.pause()
   const operations = await everyRoute(t, base, true)
   await throughTheUi(t, 'hanging', base, operations, 'unavailable')
+  server.resume()
+  t.ok(await notes.arrive('after resume'), 'notifications resume after Redis does')
 })
 
 t.test('Redis requires a password the app does not send', async (t) => {
@@ -196,6 +257,10 @@ t.test('Redis requires a password the app does not send', async (t) => {
   t.teardown(() => server.kill())
   const { base } = await listen(t, envFor(server, undefined))
   t.equal((await health(base)).clients.default?.failure, 'password-missing')
+  const notes = await liveNotifications(t, base)
   const operations = await everyRoute(t, base, true)
   await throughTheUi(t, 'password-missing', base, operations, 'unavailable')
+  // The operator's fix, from the other side: the server stops asking for a password.
+  t.equal(await server.command('CONFIG', 'SET', 'requirepass', ''), '+OK')
+  t.ok(await notes.arrive('after the fix'), 'notifications start once the app may connect')
 })

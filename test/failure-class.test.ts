@@ -1,6 +1,7 @@
 // Unit tests for src/failure-class.ts: classifying ioredis / Node errors into failure classes.
 import t from 'tap'
-import { classifyFailure, isAuthFailure, type FailureClass } from '../src/failure-class.js'
+import { RedisUnavailableError } from '../src/errors.js'
+import { classifyFailure, FAILURE_CLASSES, isAuthFailure, isTopologyMismatch, needsConfigChange, type FailureClass } from '../src/failure-class.js'
 
 /** An Error with a Node-style `code`. */
 function coded (code: string, message = `connect ${code} 127.0.0.1:6379`): Error {
@@ -62,6 +63,8 @@ t.test('classifyFailure: TLS', async (t) => {
 
 t.test('classifyFailure: connection closed', async (t) => {
   t.equal(classifyFailure(new Error('Connection is closed.')), 'connection-lost')
+  // Sent after a connection was dropped and before ioredis saw it close (a Sentinel failover drops it on purpose).
+  t.equal(classifyFailure(new Error("Stream isn't writeable and enableOfflineQueue options is false")), 'connection-lost')
 })
 
 t.test('classifyFailure: anything else', async (t) => {
@@ -110,4 +113,43 @@ t.test('classifyFailure: replies of a server that is up but will not serve, by t
   for (const [message, expected] of cases) t.equal(classifyFailure(reply(message)), expected, message)
   t.equal(classifyFailure(reply('ERR OOM is mentioned later')), 'other', 'the word must come first')
   t.equal(classifyFailure(reply('BUSYKEY Target key name already exists.')), 'other', 'whole words only')
+})
+
+t.test('classifyFailure: a cluster node or a sentinel reached as one server', async (t) => {
+  const cases: Array<[string, FailureClass]> = [
+    ['MOVED 15495 127.0.0.1:40977', 'cluster-node'],
+    ['ASK 3999 127.0.0.1:7001', 'cluster-node'],
+    ["CROSSSLOT Keys in request don't hash to the same slot", 'cluster-node'],
+    ['ERR SELECT is not allowed in cluster mode', 'cluster-node'],
+    // As ioredis sends them (lower case) and as redis-cli does.
+    ["ERR unknown command 'get', with args beginning with: 'a' ", 'sentinel-port'],
+    ["ERR unknown command 'EVALSHA', with args beginning with: 'abc' '0' ", 'sentinel-port'],
+    ["ERR unknown command 'select', with args beginning with: '1' ", 'sentinel-port'],
+    // A command the server lacks (a module's), or a word that only starts like one: the app's own matter.
+    ["ERR unknown command 'JSON.GET', with args beginning with: 'k' ", 'other'],
+    ["ERR unknown command 'getx', with args beginning with: ", 'other'],
+    ['MOVEDX 1 2', 'other'],
+    ['ERR Error running script: MOVED', 'other'],
+  ]
+  for (const [message, expected] of cases) t.equal(classifyFailure(reply(message)), expected, message)
+})
+
+t.test('classifyFailure: a lookup whose connection was never made is refused, wherever the message comes from', async (t) => {
+  t.equal(classifyFailure(new Error('All sentinels are unreachable. Retrying from scratch after 25ms. Last error: Connection is closed.')), 'refused')
+  t.equal(classifyFailure(Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: new Error('Connection is closed.') })), 'refused')
+  t.equal(classifyFailure(Object.assign(new Error('Failed to refresh slots cache.'), { lastNodeError: new Error('Command timed out') })), 'hanging')
+  t.equal(classifyFailure(new Error('All sentinels are unreachable. Retrying from scratch after 25ms. Last error: Command timed out')), 'hanging')
+  // Any other error that carries a last node error is classified by it as it is: a closed connection was lost.
+  t.equal(classifyFailure(Object.assign(new Error('Too many Cluster redirections.'), { lastNodeError: new Error('Connection is closed.') })), 'connection-lost')
+  t.equal(classifyFailure(new Error('Connection is closed.')), 'connection-lost')
+})
+
+t.test('isTopologyMismatch and needsConfigChange', async (t) => {
+  t.same(FAILURE_CLASSES.filter(isTopologyMismatch), ['cluster-node', 'sentinel-port'])
+  t.same(FAILURE_CLASSES.filter(needsConfigChange), ['password-missing', 'password-wrong', 'password-not-required', 'cluster-node', 'sentinel-port'])
+})
+
+t.test('classifyFailure: a reply the plugin wrapped as RedisUnavailableError is classified by the reply', async (t) => {
+  t.equal(classifyFailure(new RedisUnavailableError({ cause: reply("CROSSSLOT Keys in request don't hash to the same slot") })), 'cluster-node')
+  t.equal(classifyFailure(new RedisUnavailableError()), 'other', 'without a cause, nothing to tell')
 })

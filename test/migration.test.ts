@@ -38,12 +38,12 @@ const IOREDIS_KEYS = [
 ]
 
 t.test('every ioredis option is passed through or refused with a reason, never ignored', async (t) => {
-  const ours = new Set(['host', 'port', 'username', 'password', 'db', 'tls', 'commandTimeout'])
+  const ours = new Set(['host', 'port', 'username', 'password', 'db', 'tls', 'commandTimeout', 'sentinels', 'sentinelUsername', 'sentinelPassword'])
   for (const key of new Set(IOREDIS_KEYS)) {
     if (ours.has(key) || (PASS_THROUGH_OPTIONS as readonly string[]).includes(key)) continue
     const error = await registrationError({ [key]: 1 })
     t.equal(error?.code, 'FRR_ERR_INVALID_SETTING', `${key}: refused`)
-    t.match(error?.message, new RegExp(`^${key} option (is decided by fastify-resilient-redis \\(.+\\)|belongs to Redis Sentinel or Cluster)`), `${key}: says why`)
+    t.match(error?.message, new RegExp(`^${key} option (is decided by fastify-resilient-redis \\(.+\\)|is ioredis's name of the Sentinel master set; here it is sentinelName)`), `${key}: says why`)
   }
 })
 

@@ -67,7 +67,7 @@ t.test('healthRoute serves the report: 200 while up, 503 when down', async (t) =
   // The route's response schema keeps every field of the report.
   t.same(Object.keys(up.json().clients.default).sort(), ['latencyMs', 'since', 'state', 'url'])
   t.same(Object.keys(down.json().clients.default).sort(), ['error', 'failure', 'hint', 'since', 'state', 'url'])
-  t.same(Object.keys(down.json().rateLimit).sort(), ['cause', 'decisionsAfterError', 'decisionsAfterTimeout', 'decisionsOutsideRedis', 'failMode', 'memoryKeys', 'mode', 'since'])
+  t.same(Object.keys(down.json().rateLimit).sort(), ['cause', 'decisionsAfterError', 'decisionsAfterTimeout', 'decisionsOutsideRedis', 'failMode', 'memoryKeys', 'mode', 'overLimitKeys', 'refusedWithoutRedis', 'since'])
   t.notOk(up.body.includes(SECRET) || down.body.includes(SECRET))
 })
 

@@ -383,7 +383,7 @@ t.test('health: mode redis while healthy; nameSpace changes the key prefix', asy
   t.equal(health.status, 'up')
   t.match(health.rateLimit, { mode: 'redis', since: String, decisionsOutsideRedis: 0, decisionsAfterTimeout: 0, decisionsAfterError: 0, failMode: 'open', memoryKeys: 0 })
   t.ok(!Number.isNaN(Date.parse((health.rateLimit as RateLimitReport).since)), 'since is a date')
-  t.same(Object.keys(health.rateLimit).sort(), ['decisionsAfterError', 'decisionsAfterTimeout', 'decisionsOutsideRedis', 'failMode', 'memoryKeys', 'mode', 'since'])
+  t.same(Object.keys(health.rateLimit).sort(), ['decisionsAfterError', 'decisionsAfterTimeout', 'decisionsOutsideRedis', 'failMode', 'memoryKeys', 'mode', 'overLimitKeys', 'refusedWithoutRedis', 'since'])
   t.same(await keys('*'), ['my-app:limits:127.0.0.1'])
   t.equal(await get('my-app:limits:127.0.0.1'), '3')
   t.same(test.pluginLogs().filter((line) => line.rateLimitMode !== undefined), [], 'no mode change logged while healthy')

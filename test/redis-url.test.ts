@@ -1,6 +1,6 @@
 // Unit tests for src/redis-url.ts: URL parsing, number/flag parsing, display strings.
 import t, { type Test } from 'tap'
-import { describeConnection, parseDb, parseFlag, parsePort, parseRedisUrl } from '../src/redis-url.js'
+import { describeConnection, parseDb, parseFlag, parsePort, parseRedisUrl } from '../src/config/redis-url.js'
 
 type CodedError = Error & { code?: string; cause?: unknown }
 

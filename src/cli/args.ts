@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util'
-import { DEFAULT_NAMESPACE } from '../acl-rule.js'
 
 /*
  * Command-line parsing: `check [--fix-auth] [--json] [--env-file PATH]
@@ -12,7 +11,8 @@ import { DEFAULT_NAMESPACE } from '../acl-rule.js'
 export type CliCommand =
   | { kind: 'help' }
   | { kind: 'version' }
-  | { kind: 'check'; fixAuth: boolean; json: boolean; envFiles: string[]; nameSpace: string }
+  /** `nameSpace`: undefined when not given (the plugin's default then applies). */
+  | { kind: 'check'; fixAuth: boolean; json: boolean; envFiles: string[]; nameSpace: string | undefined }
 
 export class UsageError extends Error {
   override name = 'UsageError'
@@ -22,9 +22,13 @@ export const USAGE = `Usage: fastify-resilient-redis check [--fix-auth] [--json]
                                      [--rate-limit-namespace PREFIX]
 
 Tests every Redis connection the plugin would open (REDIS_URL / REDIS_HOST…,
-and one per REDIS_<NAME>_URL): DNS, TCP, TLS, authentication, PING, server
-version and role, the eviction policy, and on the default connection the
-rate limiter's own script, on a key of its own. Never prints a password.
+REDIS_SENTINELS, REDIS_CLUSTER_NODES, and one per REDIS_<NAME>_URL): DNS, TCP,
+TLS, authentication, PING, server version and role, the eviction policy, and
+on the default connection the rate limiter's own script, on a key of its own.
+On Sentinel first each sentinel, the master set's name, the master and its
+replicas (then the above on the master); on a Cluster each node,
+cluster_state and slot coverage (then the above through a Cluster client).
+Never prints a password.
 
 Options:
   --fix-auth        say exactly what to change for each problem found
@@ -70,7 +74,7 @@ export function parseCliArgs (argv: string[]): CliCommand {
   if (rest.length > 0) throw new UsageError(`check takes no arguments (got ${rest.length}); configure connections with REDIS_URL and friends, or --env-file`)
   const envFiles = values['env-file'] ?? []
   if (envFiles.includes('')) throw new UsageError('--env-file needs a path')
-  const nameSpace = values['rate-limit-namespace'] ?? DEFAULT_NAMESPACE
+  const nameSpace = values['rate-limit-namespace']
   if (nameSpace === '') throw new UsageError('--rate-limit-namespace needs a prefix (leave it out for frr-rate-limit:)')
   return { kind: 'check', fixAuth: values['fix-auth'] === true, json: values.json === true, envFiles, nameSpace }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { parseEnv } from 'node:util'
-import type { Env } from '../config.js'
+import type { Env } from '../config/index.js'
 import { UsageError } from './args.js'
 
 /**

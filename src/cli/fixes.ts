@@ -1,8 +1,9 @@
-import { conflictAdvice } from '../conflict-advice.js'
-import type { ResolvedConnection } from '../config.js'
-import { failureHint, failureSummary, hostSetting, isAuthFailure, passwordPlace, passwordRemoval, passwordRepair, passwordSetting, type FailureClass } from '../failure-class.js'
+import { conflictAdvice } from '../config/conflict-advice.js'
+import { TOPOLOGY_ADVICE } from '../config/topology.js'
+import type { ResolvedConnection } from '../config/index.js'
+import { failureHint, failureSummary, hostSetting, isAuthFailure, passwordPlace, passwordRemoval, passwordRepair, passwordSetting, type FailureClass, type FailureContext } from '../failure-class.js'
 import { aclRule } from '../acl-rule.js'
-import { isUrlSetting } from '../setting-words.js'
+import { isUrlSetting } from '../config/setting-words.js'
 
 /*
  * `--fix-auth`: for each problem, the change that fixes it — which variable,
@@ -30,7 +31,7 @@ export function fixLocation (envFiles: readonly string[]): string {
 }
 
 /** The line of a failed step: the class and what happened, in the words of the hint and the fixes. */
-export function failedStepDetail (failure: FailureClass, c: ResolvedConnection, message: string): string {
+export function failedStepDetail (failure: FailureClass, c: FailureContext, message: string): string {
   const summary = `${failure}: ${failureSummary(failure, c)}`
   // Redis's reply to a password problem is jargon (NOAUTH HELLO must be called…) and stays in the
   // JSON's failure.message; a system error (ECONNREFUSED, a certificate) says something more; for
@@ -43,6 +44,11 @@ const REQUIREPASS = "the server's password is its requirepass (redis.conf, the c
 
 export function connectionFixes (failure: FailureClass, c: ResolvedConnection, ctx: FixContext): string[] {
   return [failureHint(failure, c), ...details(failure, c, ctx)]
+}
+
+/** connectionFixes for one connection, as a step runner asks for them. */
+export function fixesFor (c: ResolvedConnection, ctx: FixContext): (failure: FailureClass) => string[] {
+  return (failure) => connectionFixes(failure, c, ctx)
 }
 
 /** What comes after the hint: the change spelled out, with where to make it. */
@@ -100,6 +106,10 @@ function details (failure: FailureClass, c: ResolvedConnection, ctx: FixContext)
       return ['INFO persistence shows loading and loading_eta_seconds; the plugin waits it out on its own']
     case 'busy':
       return ['SCRIPT KILL stops a script that has not written yet (FUNCTION KILL a function); SHUTDOWN NOSAVE is the last resort for one that has']
+    case 'cluster-node':
+      return [`${ctx.where}, replace ${hostSetting(c.locatedBy)} with REDIS_CLUSTER_NODES: one or more of the cluster's nodes as host:port, comma-separated (the client finds the others; CLUSTER NODES on the server lists them), or with a redis+cluster://host:port,… URL; the password stays where it is`]
+    case 'sentinel-port':
+      return [`${ctx.where}, replace ${hostSetting(c.locatedBy)} with REDIS_SENTINELS (the sentinels as host:port, comma-separated) and REDIS_SENTINEL_NAME (SENTINEL MASTERS on a sentinel lists the names it watches), or with a redis+sentinel://host:port,…/masterName URL; the data password stays where it is, a password of the sentinels' own goes in REDIS_SENTINEL_PASSWORD`]
     case 'other':
       return ['the error above is what Redis answered; the server\'s log may say more']
   }
@@ -120,6 +130,8 @@ function passwordWrongDetails (from: string | undefined, ctx: FixContext): strin
 /** Fixes for the configuration errors of resolveConfig whose message alone is not enough. */
 export function configErrorFixes (code: string, message: string, ctx: FixContext): string[] {
   if (code !== 'FRR_ERR_CONFLICTING_SETTINGS') return []
+  // Two topologies for one client: the message's advice is the whole fix.
+  if (message.includes(TOPOLOGY_ADVICE)) return [`${message.slice(message.indexOf('; ') + 2)} ${ctx.where}`]
   // The message starts "<first> and <second> disagree; …" with two setting names.
   const [first, second] = (message.split(' disagree')[0] as string).split(' and ') as [string, string]
   const { advice, details } = conflictAdvice(first, second)

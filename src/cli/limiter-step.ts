@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { replyError } from '../rate-limit/failure-cause.js'
 import { INCREMENT_SCRIPT } from '../rate-limit/scripts.js'
 import type { StepOutcome } from './network-steps.js'
@@ -20,7 +20,7 @@ export function limiterProbeKey (nameSpace: string): string {
  * reply of the script's own (`{ -1, "OOM …" }`) fails the step like a thrown
  * one.
  */
-export async function limiterStep (client: Redis, nameSpace: string): Promise<StepOutcome> {
+export async function limiterStep (client: Redis | Cluster, nameSpace: string): Promise<StepOutcome> {
   const key = limiterProbeKey(nameSpace)
   // numkeys, the key, one rule (window, max 1, no mode), one request under rule 0.
   const args = [1, key, 1, PROBE_WINDOW_MS, 1, 0, 1, 0] as const

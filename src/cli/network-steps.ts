@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises'
 import net from 'node:net'
 import tls from 'node:tls'
-import type { ResolvedConnection } from '../config.js'
+import type { ResolvedConnection } from '../config/index.js'
 
 /*
  * The steps below Redis: name resolution, TCP, TLS. Each opens what it needs

@@ -1,16 +1,15 @@
 import type net from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { Redis } from 'ioredis'
-import { ioredisOptions } from '../connection/client-options.js'
-import type { ResolvedConnection } from '../config.js'
-import { classifyFailure, failureHint, type FailureClass } from '../failure-class.js'
+import type { Redis } from 'ioredis'
+import type { ResolvedConnection } from '../config/index.js'
 import { scrubError } from '../redact.js'
-import { failedStepDetail } from './fixes.js'
+import { fixesFor, type FixContext } from './fixes.js'
 import { dnsStep, tcpStep, tlsStep, type StepOutcome } from './network-steps.js'
 import { limiterStep } from './limiter-step.js'
 import { describePolicy, describeServer, infoField, serverRole } from './redis-facts.js'
-import { withTimeout } from './timeout.js'
-import type { ConnectionFailure, ServerFacts, StepName, StepResult } from './types.js'
+import { connectClient, dataOptions } from './server-client.js'
+import { round, runSteps, type Failed, type Step } from './step-runner.js'
+import type { ServerFacts, StepResult } from './types.js'
 
 export interface ProbeOptions {
   /** Bound for each step, in milliseconds. */
@@ -19,30 +18,25 @@ export interface ProbeOptions {
   secrets: readonly string[]
   /** The rate limiter's key prefix when it counts on this connection, else why the limiter step is skipped. */
   limiter: { nameSpace: string } | { skipped: string }
+  /** For the fixes of a failure. */
+  fixContext: FixContext
 }
 
 export interface ProbeResult {
   steps: StepResult[]
-  failure: ConnectionFailure | null
+  /** The first failure and its fixes, or null. */
+  failed: Failed | null
   server: ServerFacts
 }
 
-interface Step {
-  name: StepName
-  run: () => Promise<StepOutcome>
-  /** How a failure of this step is called; classifyFailure unless said otherwise. */
-  classify?: (error: unknown) => FailureClass
-}
-
-const round = (ms: number): number => Math.round(ms * 10) / 10
-
 /**
- * Runs every step against one connection, in order, each bounded by
- * `stepMs`; the first failure skips the rest. Whatever happens, every socket
- * and the Redis client are closed before this resolves.
+ * Runs every step against one server, in order, each bounded by `stepMs`;
+ * the first failure skips the rest. Whatever happens, every socket and the
+ * Redis client are closed before this resolves. Sentinel runs it on the
+ * master the sentinels name.
  */
 export async function probeConnection (connection: ResolvedConnection, options: ProbeOptions): Promise<ProbeResult> {
-  const { stepMs, secrets, limiter } = options
+  const { stepMs, secrets, limiter, fixContext } = options
   const sockets = new Set<net.Socket>()
   const track = (socket: net.Socket): void => { sockets.add(socket) }
   const server: ServerFacts = {}
@@ -50,24 +44,7 @@ export async function probeConnection (connection: ResolvedConnection, options: 
   let info: string | undefined
 
   const auth = async (): Promise<StepOutcome> => {
-    client = new Redis({
-      ...ioredisOptions(connection, { commandTimeout: stepMs, connectWait: stepMs }, () => 0),
-      connectionName: 'fastify-resilient-redis:check',
-      lazyConnect: true,
-      retryStrategy: () => null,
-      connectTimeout: stepMs,
-      // We read INFO ourselves; ioredis's ready check would only add a round trip (and a console warning where INFO is denied).
-      enableReadyCheck: false,
-      disconnectTimeout: 200,
-    })
-    let lastError: unknown
-    client.on('error', (error: unknown) => { lastError = error })
-    try {
-      await client.connect()
-    } catch (error) {
-      // connect() rejects with "Connection is closed."; the reason came as an 'error' event.
-      throw lastError ?? error
-    }
+    client = await connectClient(dataOptions(connection, stepMs), (c) => { client = c })
     if (connection.password === undefined) {
       return { status: 'warn', detail: 'no password set: the server lets in anyone who can reach it' }
     }
@@ -122,28 +99,13 @@ export async function probeConnection (connection: ResolvedConnection, options: 
   ]
 
   const results: StepResult[] = []
-  let failure: ConnectionFailure | null = null
+  let failed: Failed | null = null
   try {
-    for (const step of steps) {
-      if (failure !== null) {
-        results.push({ name: step.name, status: 'skipped', ms: 0, detail: `not run: ${failure.step} failed` })
-        continue
-      }
-      const started = performance.now()
-      try {
-        const outcome = await withTimeout(step.run(), stepMs)
-        results.push({ name: step.name, status: outcome.status, ms: round(performance.now() - started), detail: outcome.detail })
-      } catch (error) {
-        const failureClass = (step.classify ?? classifyFailure)(error)
-        const { message } = scrubError(error, secrets)
-        failure = { step: step.name, class: failureClass, message, hint: failureHint(failureClass, connection) }
-        results.push({ name: step.name, status: 'fail', ms: round(performance.now() - started), detail: failedStepDetail(failureClass, connection, message) })
-      }
-    }
+    failed = await runSteps(steps, { stepMs, secrets, words: connection, fixes: fixesFor(connection, fixContext) }, results)
   } finally {
     for (const socket of sockets) socket.destroy()
     // Never waits: a server that stopped answering gets its socket destroyed after disconnectTimeout.
     ;(client as Redis | undefined)?.disconnect()
   }
-  return { steps: results, failure, server }
+  return { steps: results, failed, server }
 }

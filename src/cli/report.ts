@@ -16,6 +16,10 @@ function renderConnection (c: ConnectionReport, options: TextOptions): string[] 
   const password = c.passwordSet ? `password from ${c.passwordFrom}` : 'no password set'
   const user = c.username === null ? '' : `, ACL user "${c.username}"`
   const lines = [`${c.ok ? '✔' : '✘'} ${c.name}  ${c.url}`, `  located by ${c.locatedBy}, ${password}${user}`]
+  if (c.topology.kind === 'sentinel') {
+    const sentinelUser = c.topology.sentinelUsername === null ? '' : `, ACL user "${c.topology.sentinelUsername}"`
+    lines.push(`  sentinels: ${c.topology.sentinelPasswordFrom === null ? 'no password set' : `password from ${c.topology.sentinelPasswordFrom}`}${sentinelUser}, master set "${c.topology.masterName}"`)
+  }
   for (const step of c.steps) lines.push(`  ${MARK[step.status]} ${step.name.padEnd(10)} ${step.detail}`)
   if (c.failure !== null) lines.push(...advice(c.failure.hint, c.fixes, options))
   return lines

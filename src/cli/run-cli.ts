@@ -1,4 +1,4 @@
-import type { Env } from '../config.js'
+import type { Env } from '../config/index.js'
 import { parseCliArgs, USAGE, type CliCommand } from './args.js'
 import { check } from './check.js'
 import { loadEnv } from './env.js'

@@ -1,5 +1,5 @@
 import type { RedisOptions } from 'ioredis'
-import type { ResolvedConnection } from '../config.js'
+import type { ResolvedConnection } from '../config/index.js'
 import { roleSettings } from './roles.js'
 
 /** Time limits for talking to Redis, in milliseconds. */

@@ -1,4 +1,6 @@
-import { Command, type Redis } from 'ioredis'
+import { Command, type Cluster, type Redis } from 'ioredis'
+import { RedisUnavailableError } from '../errors.js'
+import { classifyFailure, isTopologyMismatch } from '../failure-class.js'
 import { isRedisUnavailableError } from '../unavailable-error.js'
 import type { RoleGuard } from './roles.js'
 
@@ -9,7 +11,8 @@ import type { RoleGuard } from './roles.js'
  * nobody awaits when Redis is unavailable.
  */
 
-const noop = (): void => {}
+/** For a promise whose failure is handled elsewhere (or is of no consequence), so it is not an unhandled rejection. */
+export const noop = (): void => {}
 
 /** WAIT and WAITAOF block too (their last argument is the timeout in ms), though ioredis does not list them. */
 const WAIT_COMMANDS = new Set(['wait', 'waitaof'])
@@ -29,8 +32,25 @@ export function commandBound (command: Command, grace: number): number | undefin
   return block === 0 ? undefined : block + grace
 }
 
+/** Commands whose arguments carry a password: AUTH [user] password, HELLO … AUTH user password. */
+const CREDENTIAL_COMMANDS = new Set(['auth', 'hello'])
+
+/**
+ * ioredis copies a failed command's name and arguments onto its error
+ * (`error.command`), and it fails the commands queued behind a rejected
+ * handshake with that same error: whoever logs one of those (`{ err }`, as
+ * BullMQ's error events invite) would write the password. Its arguments
+ * are replaced, on the error object itself, before anyone sees it.
+ */
+export function hideCredentials (error: Error): void {
+  const failed = (error as { command?: { name?: unknown; args?: unknown } }).command
+  if (typeof failed?.name !== 'string' || !CREDENTIAL_COMMANDS.has(failed.name.toLowerCase()) || !Array.isArray(failed.args)) return
+  failed.args = failed.name.toLowerCase() === 'hello' ? failed.args.slice(0, 1).concat(['AUTH', '***']) : ['***']
+}
+
 /**
  * Wraps `client.sendCommand`:
+ * - a rejected AUTH or HELLO leaves no password on its error (hideCredentials);
  * - a rejection that means Redis is unavailable is marked handled, so a
  *   library that fires a command and ignores its promise (socket.io's redis
  *   adapter publishes that way) cannot crash the process with an unhandled
@@ -40,16 +60,36 @@ export function commandBound (command: Command, grace: number): number | undefin
  *   dropped (the server may still be blocked on it, or hanging), to be
  *   reconnected at once;
  * - with `guard.queueUntilReady`, the offline queue is turned off at the first
- *   ready.
+ *   ready;
+ * - with `onFirstLongBlock`, the first failed command that blocks for the
+ *   command timeout or longer is reported (once);
+ * - with `oneServer`, a reply that only a cluster node or a sentinel sends
+ *   (CROSSSLOT, MOVED, a sentinel's unknown GET) is the plugin's
+ *   RedisUnavailableError (503), its cause the reply: the settings reach the
+ *   wrong kind of server (connection-monitor.ts says so), not a bad command.
  */
-export function guardCommands (client: Redis, guard: RoleGuard, grace: number): void {
+export function guardCommands (client: Redis | Cluster, guard: RoleGuard, grace: number, onFirstLongBlock?: (command: string) => void, oneServer = false): void {
+  let warnLongBlock = onFirstLongBlock
   if (guard.queueUntilReady) client.once('ready', () => { client.options.enableOfflineQueue = false })
-  const send = client.sendCommand
-  client.sendCommand = function guardedSendCommand (this: Redis, command: Command, stream?: Parameters<Redis['sendCommand']>[1]) {
+  const send = client.sendCommand as (this: Redis | Cluster, command: Command, ...rest: unknown[]) => unknown
+  // A Cluster's sendCommand takes a third argument (the node): whatever follows the command is passed on.
+  ;(client as { sendCommand: unknown }).sendCommand = function guardedSendCommand (this: Redis | Cluster, command: Command, ...rest: unknown[]) {
     const reject = command.reject
     let timer: NodeJS.Timeout | undefined
-    command.reject = (error: Error) => {
+    command.reject = (failure: Error) => {
       clearTimeout(timer)
+      hideCredentials(failure)
+      const error = oneServer && failure.name === 'ReplyError' && isTopologyMismatch(classifyFailure(failure)) ? new RedisUnavailableError({ cause: failure }) : failure
+      // Looked at on failure only, off the path of every command: a command that blocks as long
+      // as the command timeout or longer (BullMQ's Worker on a fail-fast client, say) is cut
+      // there. Said once, with the role that serves it.
+      if (warnLongBlock !== undefined) {
+        const bound = commandBound(command, grace)
+        if (bound === undefined || bound >= 2 * grace) {
+          warnLongBlock(command.name.toUpperCase())
+          warnLongBlock = undefined
+        }
+      }
       if (isRedisUnavailableError(error)) command.promise.catch(noop)
       reject.call(command, error)
     }
@@ -69,6 +109,6 @@ export function guardCommands (client: Redis, guard: RoleGuard, grace: number): 
         timer.unref()
       }
     }
-    return send.call(this, command, stream)
+    return send.call(this, command, ...rest)
   }
 }

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { AUTH_RETRY_DELAY, MAX_RECONNECT_DELAY } from './client-options.js'
-import type { ResolvedConnection } from '../config.js'
+import type { ResolvedConnection } from '../config/index.js'
 import { connectionChannel } from '../diagnostics.js'
-import { classifyFailure, failureHint, isAuthFailure, type FailureClass } from '../failure-class.js'
+import { classifyFailure, failureHint, needsConfigChange, type FailureClass } from '../failure-class.js'
 import { scrubError, type ScrubbedError } from '../redact.js'
+import { askServerMode, mismatchError, topologyMismatch, type ServerMode } from './server-mode.js'
 
 /** Where one connection stands. `since` is a `Date.now()` timestamp. */
 export type ConnectionState =
@@ -30,11 +31,15 @@ export interface ConnectionMonitorEvents {
  *
  * It also checks what ioredis lets pass: a password sent to a server that has
  * none is accepted silently, leaving an open server in use. After each
- * connect we send an explicit AUTH and treat that reply as a failure.
+ * connect we send an explicit AUTH and treat that reply as a failure. And
+ * settings of one server that reach a cluster node or a sentinel connect
+ * fine: the connection of one server also asks the server what it is
+ * (server-mode.ts), and is down, with one error line naming the settings to
+ * use, when it is not a standalone server.
  */
 export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   #state: ConnectionState = { status: 'connecting', since: Date.now() }
-  #client: Redis | undefined
+  #client: Redis | Cluster | undefined
   #closing = false
   /** A drop from `ready` is logged with the cause the next attempt finds, not as a line of its own. */
   #dropUnreported = false
@@ -64,14 +69,26 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
     return this.#settled
   }
 
-  /** For ioredis `retryStrategy`: quick capped backoff, slower after an auth failure. */
+  /** For ioredis `retryStrategy`: quick capped backoff, slower after a failure only a configuration change mends. */
   retryDelay (attempt: number): number {
-    if (this.#state.status === 'down' && isAuthFailure(this.#state.failure)) return AUTH_RETRY_DELAY
+    if (this.#state.status === 'down' && needsConfigChange(this.#state.failure)) return AUTH_RETRY_DELAY
     return Math.min(25 * 2 ** attempt, MAX_RECONNECT_DELAY)
   }
 
   /** The AUTH check sent during the handshake of the current connection, ahead of anything ioredis resends. */
   #authCheck: Promise<{ error: unknown } | undefined> | undefined
+  /** The server's mode, asked during the handshake of the current connection (one server only). */
+  #modeCheck: Promise<ServerMode | undefined> | undefined
+  /**
+   * On Sentinel, the master the current connection reached: a failure there (a wrong data
+   * password, a master that hangs) is that server's, not the first sentinel's the settings name.
+   */
+  #master: { host: string; port: number } | undefined
+
+  /** What the failure means and what to check, at the server it happened on. */
+  hint (failure: FailureClass): string {
+    return failureHint(failure, this.#master === undefined ? this.connection : { ...this.connection, ...this.#master })
+  }
 
   readonly #listeners = {
     connect: (): void => { this.#onConnect() },
@@ -86,7 +103,7 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
    * state: already ready (checked now, as on a connect), lazy (connected
    * now: nothing else would), or closed for good (down, and stays so).
    */
-  attach (client: Redis): void {
+  attach (client: Redis | Cluster): void {
     this.#client = client
     client.on('connect', this.#listeners.connect)
     client.on('ready', this.#listeners.ready)
@@ -105,7 +122,7 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   /** Stops reporting and removes every listener: the client lives on without this plugin. */
   detach (): void {
     this.#closing = true
-    const client = this.#client as Redis
+    const client = this.#client as Redis | Cluster
     client.off('connect', this.#listeners.connect)
     client.off('ready', this.#listeners.ready)
     client.off('error', this.#listeners.error)
@@ -114,31 +131,48 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
 
   /** Sends the AUTH check while ioredis is still in its handshake, before it resends commands at ready. */
   #onConnect (): void {
-    const { password, username } = this.connection
-    if (password === undefined || username !== undefined) return
-    this.#authCheck = (this.#client as Redis).call('AUTH', password).then(() => undefined, (error: unknown) => ({ error }))
+    const { password, username, topology } = this.connection
+    if (topology.kind === 'sentinel') {
+      // At 'connect' the socket is connected, so its remote end is known (an IPv4 address as IPv4).
+      const { remoteAddress, remotePort } = (this.#client as Redis).stream
+      this.#master = { host: (remoteAddress as string).replace(/^::ffff:/, ''), port: remotePort as number }
+    }
+    // Sentinel and Cluster clients find their servers themselves; only settings of one server can reach the wrong kind.
+    if (topology.kind === 'single') this.#modeCheck = askServerMode(this.#client as Redis)
+    // A cluster takes no command until it is ready (only CLUSTER SLOTS): its check waits for ready, and goes to one node.
+    if (password === undefined || username !== undefined || topology.kind === 'cluster') return
+    this.#authCheck = (this.#client as Redis | Cluster).call('AUTH', password).then(() => undefined, (error: unknown) => ({ error }))
   }
 
   #onReady (): void {
-    const { password, username } = this.connection
-    if (password === undefined || username !== undefined) {
-      this.#toReady()
-      return
-    }
-    const sent = this.#authCheck
+    const { password, username, topology } = this.connection
+    const client = this.#client as Redis | Cluster
+    const modeSent = this.#modeCheck
+    this.#modeCheck = undefined
+    // An app's own client may come ready, with no connect seen: it is asked now.
+    const mode = topology.kind !== 'single' ? undefined : modeSent ?? askServerMode(client)
+    const authSent = this.#authCheck
     this.#authCheck = undefined
     // ioredis sends `HELLO 3 AUTH default <password>`, which a server without
     // a password accepts. A bare AUTH tells: it fails on such a server. Until
     // it answers, the connection is not ready for the app.
-    const client = this.#client as Redis
-    ;(sent ?? client.call('AUTH', password).then(() => undefined, (error: unknown) => ({ error }))).then((failed) => {
-      // A close while the check was pending ends it either way; nothing more to report.
+    const auth = password === undefined || username !== undefined ? undefined
+      : authSent ?? client.call('AUTH', password).then(() => undefined, (error: unknown) => ({ error }))
+    if (mode === undefined && auth === undefined) {
+      this.#toReady()
+      return
+    }
+    void Promise.all([mode, auth]).then(([serverMode, failed]) => {
+      // A close while a check was pending ends it either way; nothing more to report.
       if (this.#closing) return
-      if (failed === undefined) {
+      // The kind of server first: a sentinel without a password also fails the AUTH check, for a reason that is not the point.
+      const mismatch = topologyMismatch(serverMode)
+      if (mismatch !== undefined) this.#toDown(mismatch, mismatchError(serverMode as ServerMode))
+      else if (failed !== undefined) this.#toDown(classifyFailure(failed.error), failed.error)
+      else {
         this.#toReady()
         return
       }
-      this.#toDown(classifyFailure(failed.error), failed.error)
       client.disconnect(true)
     })
   }
@@ -151,6 +185,8 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
   }
 
   #onClose (): void {
+    // The next attempt asks the sentinels again: until it connects, a failure is theirs.
+    this.#master = undefined
     if (this.#closing || this.#state.status !== 'ready') return
     this.#dropUnreported = true
     this.#setState({ status: 'down', since: Date.now(), failure: 'connection-lost', error: { name: 'Error', message: 'Connection closed' } })
@@ -181,10 +217,10 @@ export class ConnectionMonitor extends EventEmitter<ConnectionMonitorEvents> {
     if (sameFailure && !this.#dropUnreported) return
     const what = previous.status === 'connecting' ? 'is unavailable' : this.#dropUnreported ? 'was lost' : 'is still unavailable'
     this.#dropUnreported = false
-    const hint = failureHint(failure, this.connection)
+    const hint = this.hint(failure)
     const line = `Redis "${this.connection.name}" ${what} (${failure}): ${hint}. Requests go on without it.`
     const fields = { ...this.#fields(), redisState: 'down', redisFailure: failure, redisError: error.message }
-    if (isAuthFailure(failure)) this.logger.error(fields, line)
+    if (needsConfigChange(failure)) this.logger.error(fields, line)
     else this.logger.warn(fields, line)
     this.#settle()
   }

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis'
-import type { ResolvedConnection } from '../config.js'
-import { DEFAULT_CLIENT } from '../client-names.js'
+import type { ResolvedConnection } from '../config/index.js'
+import { DEFAULT_CLIENT } from '../config/client-names.js'
 import { InvalidSettingError } from '../errors.js'
-import { describeConnection } from '../redis-url.js'
+import { describeConnection } from '../config/redis-url.js'
 
 /*
  * The `client` option: an ioredis client the app built itself (as with
@@ -51,7 +51,7 @@ export function externalConnection (client: Redis): ResolvedConnection {
     passwordFrom: secret === undefined ? undefined : 'the client option\'s password',
     locatedBy: 'client option',
   }
-  return { ...resolved, display: describeConnection(resolved), role: 'command' }
+  return { ...resolved, display: describeConnection(resolved), role: 'command', topology: { kind: 'single' } }
 }
 
 /**

@@ -44,11 +44,10 @@ const OWNED_OPTIONS: Record<string, string> = {
   path: 'the plugin connects over TCP: give host and port, or url',
 }
 
-/** Options that belong to a topology the plugin does not serve yet. */
+/** ioredis Sentinel options the plugin decides itself (it takes sentinels, sentinelName and their credentials as options of its own). */
 const SENTINEL_OPTIONS = new Set([
-  'sentinels', 'name', 'role', 'sentinelUsername', 'sentinelPassword', 'sentinelRetryStrategy', 'sentinelReconnectStrategy',
-  'preferredSlaves', 'sentinelCommandTimeout', 'enableTLSForSentinelMode', 'sentinelTLS', 'updateSentinels',
-  'sentinelMaxConnections', 'failoverDetector', 'natMap', 'dnsLookup',
+  'role', 'sentinelRetryStrategy', 'sentinelReconnectStrategy', 'preferredSlaves', 'sentinelCommandTimeout',
+  'enableTLSForSentinelMode', 'sentinelTLS', 'updateSentinels', 'sentinelMaxConnections', 'failoverDetector', 'natMap', 'dnsLookup',
 ])
 
 const PASS_THROUGH = new Set<string>(PASS_THROUGH_OPTIONS)
@@ -85,8 +84,11 @@ function unsupportedOption (key: string): Error {
   if (key === 'namespace') {
     return new InvalidSettingError('namespace option', 'is @fastify/redis\'s way to name a client; here named clients are declared together', 'register once with clients: { <name>: { url?, db? } } (or REDIS_<NAME>_URL), and use app.redis.<name>')
   }
+  if (key === 'name') {
+    return new InvalidSettingError('name option', "is ioredis's name of the Sentinel master set; here it is sentinelName", "pass sentinelName (env REDIS_SENTINEL_NAME) beside sentinels; it defaults to 'mymaster'")
+  }
   if (SENTINEL_OPTIONS.has(key)) {
-    return new InvalidSettingError(`${key} option`, 'belongs to Redis Sentinel or Cluster, which this version does not serve', 'point url (or REDIS_URL) at the current primary, or pass a client you built yourself with the client option')
+    return new InvalidSettingError(`${key} option`, 'is decided by fastify-resilient-redis (it sets Sentinel connections up itself)', 'leave it out; give sentinels, sentinelName, sentinelUsername and sentinelPassword (or REDIS_SENTINELS and friends)')
   }
   return new InvalidSettingError(`${key} option`, 'is not an option of fastify-resilient-redis', 'check its spelling against the README\'s options table, or leave it out')
 }

@@ -52,13 +52,12 @@ export function keepSubscriptions (client: Redis, onFailure: (error: unknown) =>
       return unsubscribe.apply(this, args)
     }
   }
-  let connectedBefore = false
   client.on('ready', () => {
-    // The first ready sends what was asked before it (the offline queue); later ones start empty.
-    if (!connectedBefore) {
-      connectedBefore = true
-      return
-    }
+    // Every ready, the first included: what was asked before the first one
+    // waits in the offline queue, but a handshake that failed before it (a
+    // password rejected, then fixed) failed those queued commands, and the
+    // server would never hear of them. Subscribing twice to a channel is
+    // harmless: Redis keeps one subscription per channel and connection.
     for (const kind of KINDS) {
       const wanted = [...(channels.get(kind.subscribe) as Set<string>)]
       if (wanted.length === 0) continue

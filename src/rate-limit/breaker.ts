@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { classifyFailure, type FailureClass } from '../failure-class.js'
+import { classifyFailure, isTopologyMismatch, type FailureClass } from '../failure-class.js'
 
 export type BreakerState =
   | { status: 'closed'; consecutiveFailures: number }
@@ -13,8 +13,9 @@ export interface BreakerEvents {
  * Stops requests from waiting on a Redis that answers badly while its
  * connection still looks fine. It opens after `failureThreshold` consecutive
  * failures, or at the first timeout (a timeout already cost a request the
- * whole command timeout; the next one should not pay it again) or missing
- * permission (only a change on the server mends that). Only
+ * whole command timeout; the next one should not pay it again), missing
+ * permission (only a change on the server mends that) or a server of the
+ * wrong kind (a cluster node or a sentinel reached as one server). Only
  * `close()` closes it again: the caller probes Redis in the background.
  */
 export class Breaker extends EventEmitter<BreakerEvents> {
@@ -40,7 +41,7 @@ export class Breaker extends EventEmitter<BreakerEvents> {
     if (this.#state.status === 'open') return
     const cause = classifyFailure(error)
     const failures = this.#state.consecutiveFailures + 1
-    if (cause === 'hanging' || cause === 'no-permission' || failures >= this.failureThreshold) {
+    if (cause === 'hanging' || cause === 'no-permission' || isTopologyMismatch(cause) || failures >= this.failureThreshold) {
       this.#set({ status: 'open', since: Date.now(), cause, message: error instanceof Error ? error.message : String(error) })
     } else {
       this.#state.consecutiveFailures = failures
@@ -55,7 +56,10 @@ export class Breaker extends EventEmitter<BreakerEvents> {
   recordCause (error: unknown): void {
     const state = this.#state
     if (state.status !== 'open' || !(error instanceof Error) || error.name !== 'ReplyError' || error.message === state.message) return
-    this.#set({ status: 'open', since: state.since, cause: classifyFailure(error), message: error.message })
+    const cause = classifyFailure(error)
+    // A cluster node's MOVED names another slot for each key, a sentinel's unknown command its arguments: nothing new.
+    if (cause === state.cause && isTopologyMismatch(cause)) return
+    this.#set({ status: 'open', since: state.since, cause, message: error.message })
   }
 
   close (): void {

@@ -1,19 +1,26 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Logger } from '../connection/connection-monitor.js'
+import { askServerMode, mismatchError } from '../connection/server-mode.js'
 import { RedisUnavailableError } from '../errors.js'
 import { RETRY_AFTER_SECONDS } from '../unavailable-error.js'
 import { settleWithin, withinDeadline } from './deadline.js'
 import { Failover, type FailMode, type FailoverReport } from './failover.js'
 import { isBreakerFailure, replyError } from './failure-cause.js'
+import { hashSlot, tagForSlot } from './hash-slot.js'
 import { CONTINUE_EXCEEDING, EXPONENTIAL_BACKOFF, IncrementBatch, type Callback, type DecideOutside, type IncrementMany } from './increment-batch.js'
 import { MemoryLimiter, type IncrementRule } from './memory-limiter.js'
+import { OverLimitCache } from './over-limit-cache.js'
 import { readinessOf } from './readiness.js'
 import { resolveStoreSettings } from './settings.js'
 import { INCREMENT_COMMAND, INCREMENT_SCRIPT, READ_COMMAND, READ_SCRIPT } from './scripts.js'
 
 export interface FailOpenStoreOptions {
-  /** The client that counts: `app.redis` (or a named client), or any ioredis client. */
-  redis: Redis
+  /**
+   * The client that counts: `app.redis` (or a named client), or any ioredis
+   * client, a `Cluster` too (each tick then makes one script call per hash
+   * slot its counters fall in).
+   */
+  redis: Redis | Cluster
   /**
    * While Redis cannot count: `local` counts in process memory with the same
    * max and window, `open` admits every request, `closed` answers 503.
@@ -46,6 +53,10 @@ export interface RateLimitReport extends FailoverReport {
    * their windows may have ended.
    */
   memoryKeys: number
+  /** Keys Redis said are over their limit, refused in process until their window ends (at most `cache`). */
+  overLimitKeys: number
+  /** Requests refused that way, without a Redis call, since the store was made. */
+  refusedWithoutRedis: number
 }
 
 /**
@@ -87,8 +98,9 @@ function unavailable (): Error {
 
 /**
  * Builds a @fastify/rate-limit store that counts in Redis while Redis is
- * healthy (one script call for all the increments queued behind the
- * previous call, each request still getting its own exact count), and decides in-process,
+ * healthy (one script call for all the increments of an event-loop phase
+ * queued behind a call in flight, each request still getting its own exact
+ * count; see IncrementBatch), and decides in-process,
  * in microseconds, while it is not. Register it with `skipOnError: false`.
  */
 export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenStoreClass {
@@ -102,6 +114,11 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
   const increment = (redis as unknown as Record<string, IncrementCommand>)[INCREMENT_COMMAND] as IncrementCommand
   const readCounter = (redis as unknown as Record<string, ReadCommand>)[READ_COMMAND] as ReadCommand
   const memory = new MemoryLimiter(cache)
+  const onCluster = redis.isCluster
+  // On a cluster the probe must reach the node that failed, not whichever holds one fixed key:
+  // its key is put in the slot of the last counter Redis failed to count.
+  let failedSlot: number | undefined
+  const probeKey = (): string => failedSlot === undefined ? `${nameSpace}__frr_probe__` : `${nameSpace}__frr_probe__{${tagForSlot(failedSlot)}}`
   const failover = new Failover({
     readiness: readinessOf(redis),
     failMode,
@@ -111,13 +128,29 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     // being let back in by each probe and thrown out by the next request. A reply that carries
     // an error (OOM, READONLY as the script returns them) is a failure, not a sign of health.
     probe: async () => {
-      const [current, detail] = await withinDeadline(increment.call(redis, 1, `${nameSpace}__frr_probe__`, 1, 1000, 1, 0, 1, 0), decisionTimeout)
+      const [current, detail] = await withinDeadline(increment.call(redis, 1, probeKey(), 1, 1000, 1, 0, 1, 0), decisionTimeout)
       if (Number(current) === -1) throw replyError(String(detail))
+      // A cluster node reached as one server counts the probe key whenever its slot is that node's,
+      // and answers MOVED for the keys of the others: it must say it is no cluster node first.
+      const { state } = failover.breaker
+      if (state.status === 'open' && state.cause === 'cluster-node' && !onCluster) {
+        const mode = await withinDeadline(askServerMode(redis), decisionTimeout)
+        if (mode === 'cluster') throw mismatchError(mode)
+      }
     },
-    identity: { username: redis.options.username, nameSpace },
+    identity: { username: onCluster ? (redis as Cluster).options.redisOptions?.username : (redis as Redis).options.username, nameSpace },
     logger,
   })
-  const batch = new IncrementBatch((args) => increment.apply(redis, args), failover, decisionTimeout)
+  // Keys over their limit, refused without a Redis call until their window ends; bounded like the memory limiter.
+  const overLimit = new OverLimitCache(cache)
+  const batch = new IncrementBatch({
+    incrementMany: (args) => increment.apply(redis, args),
+    failover,
+    decisionTimeout,
+    onOverLimit: (counter, current, ttl) => { overLimit.remember(counter, current, ttl) },
+    ...(onCluster ? { slotOf: hashSlot } : {}),
+    onRedisFailure: (counter) => { if (onCluster) failedSlot = hashSlot(counter) },
+  })
   let limiters = 0
 
   class Store implements FailOpenStore {
@@ -139,13 +172,22 @@ export function createFailOpenStore (options: FailOpenStoreOptions): FailOpenSto
     }
 
     static close (): void { failover.close() }
-    static report (): RateLimitReport { return { ...failover.report(), failMode, memoryKeys: memory.size } }
+    static report (): RateLimitReport {
+      return { ...failover.report(), failMode, memoryKeys: memory.size, overLimitKeys: overLimit.size, refusedWithoutRedis: overLimit.refused }
+    }
 
     incr (key: string, callback: Callback, timeWindow: number, max: number): void {
       const counter = this.#prefix + key
       if (!failover.useRedis) {
         this.#incrementOutside(counter, callback, timeWindow, max)
         return
+      }
+      if (this.#mode === 0) {
+        const refused = overLimit.refuse(counter, max)
+        if (refused !== undefined) {
+          callback(null, refused)
+          return
+        }
       }
       batch.add(counter, callback, timeWindow, max, this.#mode, this.#decideOutside)
     }

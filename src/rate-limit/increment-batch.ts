@@ -15,6 +15,28 @@ export const EXPONENTIAL_BACKOFF = 2
 
 /** Most counters in one script call; a busier batch makes several calls. */
 export const MAX_COUNTERS_PER_CALL = 500
+/**
+ * Most batches in flight at once: typically the request sent from idle and the
+ * rest of its poll phase (see IncrementBatch). More measured no faster (issue 14).
+ */
+export const MAX_BATCHES_IN_FLIGHT = 2
+
+export interface IncrementBatchOptions {
+  incrementMany: IncrementMany
+  failover: Failover
+  /** Longest a batch's requests wait for Redis before they are decided without it. */
+  decisionTimeout: number
+  /** Hears of each plain counter (mode 0) Redis counted over its max: its last count and the window's ms left. */
+  onOverLimit: (counter: string, current: number, ttl: number) => void
+  /**
+   * On a Redis Cluster, the hash slot of a counter: a batch then makes one
+   * call per slot, since a cluster runs a script only on keys of one slot
+   * (CROSSSLOT otherwise). Absent on one server: one call for the batch.
+   */
+  slotOf?: (counter: string) => number
+  /** Hears of a counter whose call failed for a reason that reaches the breaker: where Redis failed. */
+  onRedisFailure: (counter: string) => void
+}
 
 /**
  * Requests of one batch for one counter, counted together: `n` requests raise
@@ -34,30 +56,37 @@ interface Entry {
 
 /**
  * Counts increments in batches, one script call each, driven by Redis's
- * replies rather than by a timer: with no call in flight a request is sent at
- * once; while one is, requests queue, and the reply sends everything queued
- * as the next call. Under load a request costs bookkeeping instead of a Redis
- * command of its own (one socket write, one reply, one ioredis command per
- * batch); when idle it costs no wait at all. No timer decides when a batch
- * goes out, so a fake clock in an app's tests (sinon, node:test mock timers)
- * cannot hold requests back.
+ * replies rather than by a timer: with no batch in flight a request is sent
+ * at once; while one is, requests queue, and go out as a second batch at the
+ * end of the event loop's poll phase they arrived in (setImmediate), or when
+ * a reply leaves fewer than MAX_BATCHES_IN_FLIGHT in flight, whichever comes
+ * first. Under load a request costs bookkeeping instead of a Redis command of
+ * its own (one socket write, one reply, one ioredis command per batch); when
+ * idle it costs no wait at all. The end-of-phase send only shortens the wait
+ * (with few connections, the requests of one phase would otherwise wait for
+ * the reply to the one sent first, a round trip more): the replies alone send
+ * everything, so a fake clock in an app's tests (sinon, node:test mock
+ * timers) that never runs the immediate cannot hold requests back.
  * Order is kept: counters are incremented in the order their first request
- * arrived, and a request joins an earlier entry only if nothing else for the
- * same counter came in between.
+ * arrived (batches go out in order on one connection), and a request joins an
+ * earlier entry only if nothing else for the same counter came in between. On
+ * a cluster a batch is one call per hash slot (each in that order), and counts
+ * as in flight until all its calls have settled.
  */
 export class IncrementBatch {
   #entries: Entry[] = []
   /** The latest queued entry per counter: the only one a request may join. */
   readonly #latest = new Map<string, Entry>()
-  /** Script calls sent and not yet settled. */
+  /** Batches sent and not yet settled (a batch is one call, or one per slot on a cluster). */
   #inFlight = 0
+  /** An end-of-phase send is scheduled (see add). */
+  #atPhaseEnd = false
+  readonly #phaseEnd = (): void => {
+    this.#atPhaseEnd = false
+    this.#sendQueued()
+  }
 
-  constructor (
-    private readonly incrementMany: IncrementMany,
-    private readonly failover: Failover,
-    /** Longest a batch's requests wait for Redis before they are decided without it. */
-    private readonly decisionTimeout: number
-  ) {}
+  constructor (private readonly options: IncrementBatchOptions) {}
 
   add (counter: string, callback: Callback, timeWindow: number, max: number, mode: number, decideOutside: DecideOutside): void {
     const latest = this.#latest.get(counter)
@@ -68,62 +97,88 @@ export class IncrementBatch {
     const entry: Entry = { counter, timeWindow, max, mode, callbacks: [callback], decideOutside }
     this.#entries.push(entry)
     this.#latest.set(counter, entry)
-    if (this.#inFlight === 0) this.#flush()
+    if (this.#inFlight === 0) {
+      this.#flush()
+    } else if (!this.#atPhaseEnd && this.#inFlight < MAX_BATCHES_IN_FLIGHT) {
+      // Behind a batch in flight: the rest of this poll phase goes out at its end rather than
+      // after that batch's reply. Only a shortcut, never needed for progress (see the class).
+      this.#atPhaseEnd = true
+      setImmediate(this.#phaseEnd)
+    }
   }
 
   #flush (): void {
     const entries = this.#entries
     this.#entries = []
     this.#latest.clear()
-    if (entries.length <= MAX_COUNTERS_PER_CALL) {
-      this.#send(entries)
-      return
-    }
-    for (let from = 0; from < entries.length; from += MAX_COUNTERS_PER_CALL) {
-      this.#send(entries.slice(from, from + MAX_COUNTERS_PER_CALL))
-    }
-  }
-
-  #send (entries: Entry[]): void {
-    // Redis may have gone while these requests waited behind the previous call.
-    if (!this.failover.useRedis) {
-      decideAllOutside(entries)
-      return
+    const { slotOf } = this.options
+    const calls: Entry[][] = []
+    for (const group of slotOf === undefined ? [entries] : groupBySlot(entries, slotOf)) {
+      if (group.length <= MAX_COUNTERS_PER_CALL) {
+        calls.push(group)
+        continue
+      }
+      for (let from = 0; from < group.length; from += MAX_COUNTERS_PER_CALL) {
+        calls.push(group.slice(from, from + MAX_COUNTERS_PER_CALL))
+      }
     }
     this.#inFlight++
-    settleWithin(this.incrementMany(scriptArguments(entries)), this.decisionTimeout,
+    let pending = calls.length
+    const settled = (): void => {
+      if (--pending > 0) return
+      this.#inFlight--
+      this.#sendQueued()
+    }
+    for (const call of calls) this.#send(call, settled)
+  }
+
+  /** Sends one call; `settled` is called once its requests are decided. */
+  #send (entries: Entry[], settled: () => void): void {
+    const { failover, incrementMany, decisionTimeout, onRedisFailure } = this.options
+    // Redis may have gone while these requests waited behind the previous call.
+    if (!failover.useRedis) {
+      try {
+        decideAllOutside(entries)
+      } finally {
+        settled()
+      }
+      return
+    }
+    settleWithin(incrementMany(scriptArguments(entries)), decisionTimeout,
       (reply) => {
-        this.#inFlight--
         // Whatever a callback does, what queued must not wait for good.
         try {
           this.#settle(entries, reply)
         } finally {
-          this.#sendQueued()
+          settled()
         }
       },
       (error) => {
-        this.#inFlight--
         // The breaker first: what queued behind a failed call is then decided without Redis.
-        if (isBreakerFailure(error)) this.failover.breaker.recordFailure(error)
+        if (isBreakerFailure(error)) {
+          onRedisFailure((entries[0] as Entry).counter)
+          failover.breaker.recordFailure(error)
+        }
         try {
-          this.failover.countWaited(error, decideAllOutside(entries))
+          failover.countWaited(error, decideAllOutside(entries))
         } finally {
-          this.#sendQueued()
+          settled()
         }
       }
     )
   }
 
-  /** Once no call is in flight, what queued meanwhile goes out as one call. */
+  /** While fewer than MAX_BATCHES_IN_FLIGHT are in flight, what queued goes out as one batch. */
   #sendQueued (): void {
-    if (this.#inFlight === 0 && this.#entries.length > 0) this.#flush()
+    if (this.#inFlight < MAX_BATCHES_IN_FLIGHT && this.#entries.length > 0) this.#flush()
   }
 
   #settle (entries: Entry[], reply: Array<number | string>): void {
-    const { breaker } = this.failover
+    const { failover, onOverLimit, onRedisFailure } = this.options
+    const { breaker } = failover
     let counted = false
     for (let i = 0; i < entries.length; i++) {
-      const { counter, timeWindow, max, callbacks, decideOutside } = entries[i] as Entry
+      const { counter, timeWindow, max, mode, callbacks, decideOutside } = entries[i] as Entry
       // Number(): a client with ioredis's stringNumbers option gets integers as strings.
       const current = Number(reply[2 * i])
       if (current === -1) {
@@ -131,8 +186,11 @@ export class IncrementBatch {
         // sick Redis: decide its requests outside Redis, and let only replies that are (OOM,
         // READONLY…) reach the breaker.
         const error = replyError(String(reply[2 * i + 1]))
-        if (isBreakerFailure(error)) breaker.recordFailure(error)
-        this.failover.countWaited(error, callbacks.length)
+        if (isBreakerFailure(error)) {
+          onRedisFailure(counter)
+          breaker.recordFailure(error)
+        }
+        failover.countWaited(error, callbacks.length)
         for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
         continue
       }
@@ -140,6 +198,7 @@ export class IncrementBatch {
       const ttl = Number(reply[2 * i + 1])
       const first = current - callbacks.length + 1
       for (let j = 0; j < callbacks.length; j++) (callbacks[j] as Callback)(null, { current: first + j, ttl })
+      if (mode === 0 && current > max) onOverLimit(counter, current, ttl)
     }
     if (counted) breaker.recordSuccess()
   }
@@ -166,6 +225,18 @@ function scriptArguments (entries: Entry[]): Array<string | number> {
   for (const { timeWindow, max, mode } of rules) args.push(timeWindow, max, mode)
   for (const value of perCounter) args.push(value)
   return args
+}
+
+/** The entries of each slot, in their order: the calls of one batch on a cluster. */
+function groupBySlot (entries: Entry[], slotOf: (counter: string) => number): Iterable<Entry[]> {
+  const groups = new Map<number, Entry[]>()
+  for (const entry of entries) {
+    const slot = slotOf(entry.counter)
+    const group = groups.get(slot)
+    if (group === undefined) groups.set(slot, [entry])
+    else group.push(entry)
+  }
+  return groups.values()
 }
 
 function sameRule (a: Entry, b: Entry): boolean {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { monitorOf } from '../connection/client-factory.js'
 
 /** Whether a client may be sent commands now, and when that changes. */
@@ -15,7 +15,7 @@ export interface Readiness {
  * connected and authenticated). For any other ioredis client, its `status`;
  * such a client created with `lazyConnect` is connected here.
  */
-export function readinessOf (client: Redis): Readiness {
+export function readinessOf (client: Redis | Cluster): Readiness {
   const monitor = monitorOf(client)
   if (monitor !== undefined) {
     return {

@@ -14,7 +14,8 @@
  * exactly as n requests in a row would be. Returns, flattened,
  * { current, ttl in ms } per counter (current after its last request), or
  * { -1, error message } for a counter Redis refused (a key of another type,
- * out of memory...): the other counters are still counted.
+ * out of memory...): the other counters are still counted. READONLY (a
+ * replica) is the call's error reply instead.
  */
 export const INCREMENT_SCRIPT = `
 -- Permissions first (Redis 7+): a command this ACL user may not run would fail halfway, after
@@ -45,6 +46,9 @@ for i = 1, #KEYS do
   local count = redis.pcall('INCRBY', KEYS[i], n)
   local ttl
   if type(count) == 'table' then
+    -- A replica refuses every write: the call is refused as a whole, as any other command would be
+    -- (so that a client that follows a master set reconnects on it, see master-follower.ts).
+    if string.sub(count.err, 1, 8) == 'READONLY' then return count end
     ttl = count.err
     count = -1
   elseif count == n or (mode % 2 == 1 and count > max) then

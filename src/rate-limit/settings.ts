@@ -1,7 +1,7 @@
 import type { RateLimitPluginOptions } from '@fastify/rate-limit'
 import { DEFAULT_NAMESPACE } from '../acl-rule.js'
 import { InvalidSettingError } from '../errors.js'
-import { parseFlag } from '../redis-url.js'
+import { parseFlag } from '../config/redis-url.js'
 import type { FailMode } from './failover.js'
 
 /**

@@ -134,3 +134,16 @@ export function stateLinesByClient (lines: Array<Record<string, unknown>>, since
   }
   return byClient
 }
+
+/**
+ * A second of steady work, then the fault, `outageMs` of it, then the heal:
+ * when the fault began and when the heal was done (Date.now()).
+ */
+export async function throughFault (fault: () => unknown, heal: () => unknown, outageMs: number): Promise<{ faultAt: number; healedAt: number }> {
+  await sleep(1000)
+  const faultAt = Date.now()
+  await fault()
+  await sleep(outageMs)
+  await heal()
+  return { faultAt, healedAt: Date.now() }
+}

@@ -1,7 +1,7 @@
 // Disposable redis-server processes for fault-injection tests.
 // Talks RESP over node:net by hand so the helpers never depend on the code under test.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,7 +11,17 @@ export interface RedisServerOptions {
   password?: string
   port?: number
   extraArgs?: string[]
+  /** A config file's text, written into the server's directory and passed first (a sentinel needs one it can rewrite). */
+  configText?: string
 }
+
+/**
+ * The server binary: redis-server, or valkey-server with FRR_TEST_SERVER=valkey
+ * (same arguments, same protocol). Its CLI: redis-cli or valkey-cli.
+ */
+export const SERVER_FLAVOUR: 'redis' | 'valkey' = process.env.FRR_TEST_SERVER === 'valkey' ? 'valkey' : 'redis'
+export const SERVER_BINARY = `${SERVER_FLAVOUR}-server`
+export const CLI_BINARY = `${SERVER_FLAVOUR}-cli`
 
 export interface RedisServer {
   readonly port: number
@@ -130,13 +140,15 @@ async function waitExit(p: Proc, ms: number): Promise<boolean> {
   return p.exited
 }
 
-async function launch(port: number, password: string | undefined, extraArgs: string[]): Promise<Proc> {
+async function launch(port: number, password: string | undefined, extraArgs: string[], configText?: string): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-test-'))
-  const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--daemonize', 'no', '--loglevel', 'warning']
+  const args = configText === undefined ? [] : [join(dir, 'server.conf')]
+  if (configText !== undefined) writeFileSync(args[0] as string, configText)
+  args.push('--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
+    '--daemonize', 'no', '--loglevel', 'warning')
   if (password !== undefined) args.push('--requirepass', password)
   args.push(...extraArgs)
-  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(SERVER_BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] })
   let markExited = (): void => {}
   const p: Proc = { child, dir, output: '', exited: false, exitPromise: new Promise((r) => { markExited = r }) }
   const onExit = (): void => {
@@ -186,12 +198,14 @@ class Server implements RedisServer {
   readonly port: number
   password: string | undefined
   readonly #extraArgs: string[]
+  readonly #configText: string | undefined
   #proc: Proc | undefined
 
-  constructor(port: number, password: string | undefined, extraArgs: string[], proc: Proc) {
+  constructor(port: number, password: string | undefined, extraArgs: string[], proc: Proc, configText?: string) {
     this.port = port
     this.password = password
     this.#extraArgs = extraArgs
+    this.#configText = configText
     this.#proc = proc
     servers.add(this)
   }
@@ -254,7 +268,7 @@ class Server implements RedisServer {
     const deadline = Date.now() + 3000
     for (;;) {
       try {
-        this.#proc = await launch(this.port, this.password, this.#extraArgs)
+        this.#proc = await launch(this.port, this.password, this.#extraArgs, this.#configText)
         servers.add(this)
         return
       } catch (err) {
@@ -275,7 +289,7 @@ export async function startRedis(opts: RedisServerOptions = {}): Promise<RedisSe
   for (let attempt = 0; ; attempt++) {
     const port = opts.port ?? (await freePort())
     try {
-      return new Server(port, opts.password, extraArgs, await launch(port, opts.password, extraArgs))
+      return new Server(port, opts.password, extraArgs, await launch(port, opts.password, extraArgs, opts.configText), opts.configText)
     } catch (err) {
       if (!(err instanceof EarlyExitError) || opts.port !== undefined || attempt >= 3) throw err
     }

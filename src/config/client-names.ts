@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis'
-import { InvalidSettingError } from './errors.js'
+import { Cluster, Redis } from 'ioredis'
+import { InvalidSettingError } from '../errors.js'
 
 /** The name of the connection behind `app.redis` itself. */
 export const DEFAULT_CLIENT = 'default'
@@ -11,6 +11,8 @@ const INSTANCE_PROPERTIES = new Set([
   'addedBuiltinSet', 'commandQueue', 'condition', 'connectionEpoch', 'connector', 'isCluster', 'manuallyClosing',
   'offlineQueue', 'options', 'prevCommandQueue', 'prevCondition', 'reconnectTimeout', 'retryAttempts', 'scriptsSet',
   'socketTimeoutTimer', 'status', 'stream',
+  // …and on each Cluster instance (app.redis on a cluster).
+  'startupNodes', 'connectionPool', 'slots', 'subscriber', 'delayQueue', 'isRefreshing', 'slotsTimer', 'shardedSubscribers',
 ])
 
 /**
@@ -23,7 +25,7 @@ export function assertClientName (name: string): void {
   if (!NAME_SHAPE.test(name)) {
     throw new InvalidSettingError(`clients.${name}`, 'is not a usable client name', 'use a camelCase name of letters and digits starting with a lower-case letter, such as cache or sessionStore')
   }
-  if (name === DEFAULT_CLIENT || name in Redis.prototype || INSTANCE_PROPERTIES.has(name)) {
+  if (name === DEFAULT_CLIENT || name in Redis.prototype || name in Cluster.prototype || INSTANCE_PROPERTIES.has(name)) {
     throw new InvalidSettingError(`clients.${name}`, `would hide app.redis.${name} of the Redis client`, 'pick another name, such as cache or broker')
   }
 }

@@ -27,9 +27,9 @@ const WHAT: Record<string, string> = {
 }
 
 export function conflictAdvice (first: string, second: string): ConflictAdvice {
-  if (first === 'REDIS_PASSWORD' && second === 'REDIS_PASSWORD_FILE') {
+  if (second === `${first}_FILE`) {
     return {
-      advice: 'set only one of REDIS_PASSWORD and REDIS_PASSWORD_FILE: REDIS_PASSWORD_FILE when the password is mounted as a file (Docker or Kubernetes secret), REDIS_PASSWORD otherwise',
+      advice: `set only one of ${first} and ${second}: ${second} when the password is mounted as a file (Docker or Kubernetes secret), ${first} otherwise`,
       details: [],
     }
   }

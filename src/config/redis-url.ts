@@ -1,5 +1,5 @@
-import { InvalidSettingError } from './errors.js'
-import { maskUrl, quoted, safeCause, urlPasswordForms } from './redact.js'
+import { InvalidSettingError } from '../errors.js'
+import { maskUrl, quoted, safeCause, urlPasswordForms } from '../redact.js'
 
 /** What a `redis://` or `rediss://` URL says; fields it does not state are undefined. */
 export interface ParsedRedisUrl {
@@ -11,7 +11,7 @@ export interface ParsedRedisUrl {
   tls: boolean
 }
 
-const URL_SHAPE = 'use redis://[[username]:password@]host[:port][/db], or rediss:// for TLS'
+const URL_SHAPE = 'use redis://[[username]:password@]host[:port][/db], or rediss:// for TLS (redis+sentinel://… for Sentinel, redis+cluster://… for Cluster)'
 
 /**
  * Parses a Redis URL. `setting` names where it came from (`REDIS_URL`,
@@ -48,7 +48,7 @@ export function parseRedisUrl (value: string, setting: string, secrets: readonly
   }
 }
 
-function decodeUrlPart (part: string): string | undefined {
+export function decodeUrlPart (part: string): string | undefined {
   if (part === '') return undefined
   try {
     return decodeURIComponent(part)
