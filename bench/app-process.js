@@ -8,7 +8,7 @@ const APPS = join(dirname(fileURLToPath(import.meta.url)), 'apps')
 const OUTPUT_LIMIT = 64 * 1024
 const running = new Set()
 
-export const VARIANTS = ['none', 'status-quo', 'plugin']
+export const VARIANTS = ['none', 'status-quo', 'rate-limit-memory', 'plugin', 'rate-limiter-flexible']
 
 process.once('exit', () => { for (const child of running) try { process.kill(child.pid, 'SIGKILL') } catch {} })
 
@@ -19,15 +19,19 @@ process.once('exit', () => { for (const child of running) try { process.kill(chi
  * same for every case and cancels out in differences). A boot still pending
  * after `limitMs` is killed and reported as failed.
  */
-export function startApp (variant, { redisUrl, pluginDir, trustProxy = false, limitMs = 20_000 } = {}) {
-  // `plugin@/some/package/root`: the plugin app loading that build (to compare tuning candidates in one run).
-  const [file, dir] = variant.split('@')
+export function startApp (variant, { redisUrl, pluginDir, trustProxy = false, env: extraEnv = {}, limitMs = 20_000 } = {}) {
+  // `plugin@/some/package/root`: the plugin app loading that build (to compare tuning candidates in one run);
+  // `plugin~cluster`: the same app, on another topology (the harness gives it the addresses).
+  const [base, dir] = variant.split('@')
+  const file = base.split('~')[0]
   if (dir !== undefined) pluginDir = dir
   const env = { ...process.env, PORT: '0', NODE_ENV: 'development' }
   for (const name of Object.keys(env)) if (name.startsWith('REDIS_') || name === 'DISABLE_THROTTLING') delete env[name]
   if (redisUrl !== undefined) env.REDIS_URL = redisUrl
   if (pluginDir !== undefined) env.BENCH_PLUGIN_DIR = pluginDir
   if (trustProxy) env.BENCH_TRUST_PROXY = '1'
+  // BENCH_MAX, BENCH_WINDOW_MS (the limits), BENCH_CLUSTER_NODES: see apps/serve.js and apps/status-quo.js.
+  Object.assign(env, extraEnv)
   const started = performance.now()
   // BENCH_NODE_ARGS: extra node flags for the app processes only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)

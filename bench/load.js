@@ -20,31 +20,45 @@ export function cpuMs (pid) {
 
 export const LOAD = { connections: 50, timeoutS: 1 }
 
+/** The statuses counted apart; anything else answered is `other`. */
+const STATUSES = ['2xx', '429', '503', 'other']
+const statusOf = (code) => code >= 200 && code <= 299 ? '2xx' : code === 429 ? '429' : code === 503 ? '503' : 'other'
+
 /**
  * `duration` seconds of load, or exactly `amount` requests (every one
- * answered: what the counting check needs). req/s runs to the last response,
- * not to autocannon's next one-second tick.
+ * answered: what the counting check needs), on `path`. Clients: `clients`
+ * 1 sends no X-Forwarded-For (the key is 127.0.0.1) unless `address` is
+ * given (one made-up client, every connection), more gives each connection
+ * its own address (the app trusts the proxy). Rates run to the last
+ * response, not to autocannon's next sampling tick.
+ *
+ * Throughput is counted twice: `okPerSec` (2xx only) and `answeredPerSec`
+ * (every answer, whatever its status, split in `statuses`), so that
+ * scenarios where the limiter refuses can be compared. Latencies are those
+ * of every answer. CPU: `appPid` from /proc, `redisCpuMs()` (INFO cpu of the
+ * bench's own redis-server(s)) before and after; both per answer.
  */
-export async function hammer (port, { duration, amount, connections = LOAD.connections, timeoutS = LOAD.timeoutS, appPid, redisPid, distinctClients = false }) {
-  // autocannon's own histogram keeps whole milliseconds; keep every 2xx latency (float ms) instead.
+export async function hammer (port, { duration, amount, path = '/', connections = LOAD.connections, timeoutS = LOAD.timeoutS, appPid, redisCpuMs, clients = 1, address }) {
+  // autocannon's own histogram keeps whole milliseconds; keep every latency (float ms) instead.
   let latencies = new Float64Array(1 << 16)
   let count = 0
   let last = 0
-  const cpuBefore = [cpuMs(appPid), cpuMs(redisPid)]
+  const statuses = Object.fromEntries(STATUSES.map((s) => [s, 0]))
+  const redisBefore = redisCpuMs === undefined ? null : await redisCpuMs()
+  const appBefore = cpuMs(appPid)
   const started = performance.now()
   const instance = autocannon({
-    url: `http://127.0.0.1:${port}/`,
+    url: `http://127.0.0.1:${port}${path}`,
     connections,
     timeout: timeoutS,
     // autocannon stops (and reports) on its sampling tick: every 100 ms, not every second, so a duration is kept
     sampleInt: 100,
     ...(amount === undefined ? { duration } : { amount }),
-    // one client address per connection (X-Forwarded-For; the app trusts the proxy): one counter each
-    ...(distinctClients ? { setupClient: clientAddress() } : {}),
+    ...(address !== undefined ? { headers: { 'x-forwarded-for': address } } : clients > 1 ? { setupClient: clientAddress() } : {}),
   })
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     last = performance.now()
-    if (statusCode < 200 || statusCode > 299) return
+    statuses[statusOf(statusCode)]++
     if (count === latencies.length) {
       const grown = new Float64Array(latencies.length * 2)
       grown.set(latencies)
@@ -53,24 +67,34 @@ export async function hammer (port, { duration, amount, connections = LOAD.conne
     latencies[count++] = responseTime
   })
   const result = await instance
-  const appCpuMs = cpuMs(appPid) - cpuBefore[0]
-  const redisCpuMs = cpuMs(redisPid) - cpuBefore[1]
+  const appCpuMs = cpuMs(appPid) - appBefore
+  const redisAfter = redisCpuMs === undefined ? null : await redisCpuMs()
   const elapsedS = amount === undefined ? result.duration : ((last || performance.now()) - started) / 1000
-  const ok = result['2xx']
-  return {
-    ok,
+  return rates({
+    answered: count,
+    statuses,
     elapsedS,
-    reqPerSec: ok / elapsedS,
-    // non-2xx answers and socket errors; timeouts are counted on their own
-    errors: result.non2xx + (result.errors - result.timeouts),
+    // socket errors other than timeouts; timeouts on their own
+    errors: result.errors - result.timeouts,
     timeouts: result.timeouts,
-    // CPU time the app (and its Redis) used per answered request: barely moved by other load on the machine
-    appCpuUsPerReq: ok === 0 ? null : appCpuMs * 1000 / ok,
-    redisCpuUsPerReq: ok === 0 || redisPid === undefined ? null : redisCpuMs * 1000 / ok,
     appCpuMs,
-    redisCpuMs,
-    ...percentiles(latencies.subarray(0, count)),
-    latencies: latencies.subarray(0, count),
+    redisCpuMs: redisBefore === null || redisAfter === null ? null : redisAfter - redisBefore,
+  }, latencies.subarray(0, count))
+}
+
+/** Per-second and per-answer figures, and percentiles, of summed counts. */
+function rates (counts, latencies) {
+  const { answered, elapsedS, appCpuMs, redisCpuMs } = counts
+  return {
+    ...counts,
+    ok: counts.statuses['2xx'],
+    answeredPerSec: answered / elapsedS,
+    okPerSec: counts.statuses['2xx'] / elapsedS,
+    // CPU time the app (and its Redis) used per answered request: barely moved by other load on the machine
+    appCpuUsPerReq: answered === 0 ? null : appCpuMs * 1000 / answered,
+    redisCpuUsPerReq: answered === 0 || redisCpuMs === null ? null : redisCpuMs * 1000 / answered,
+    ...percentiles(latencies),
+    latencies,
   }
 }
 
@@ -89,29 +113,19 @@ function percentiles (latencies) {
   return { p50: at(50), p99: at(99), max: at(100) }
 }
 
-/** One result from several slices of load: answers over time, latencies merged. */
+/** One result from several slices of load: answers over time, latencies merged (without the arrays). */
 export function combine (slices) {
   const sum = (field) => slices.reduce((total, s) => total + s[field], 0)
-  const merged = new Float64Array(sum('ok') + 1)
+  const merged = new Float64Array(sum('answered') + 1)
   let at = 0
   for (const { latencies } of slices) {
     merged.set(latencies, at)
     at += latencies.length
   }
-  const ok = sum('ok')
-  const elapsedS = sum('elapsedS')
-  const appCpuMs = sum('appCpuMs')
-  const redisCpuMs = sum('redisCpuMs')
-  return {
-    ok,
-    elapsedS,
-    reqPerSec: ok / elapsedS,
-    errors: sum('errors'),
-    timeouts: sum('timeouts'),
-    appCpuUsPerReq: ok === 0 ? null : appCpuMs * 1000 / ok,
-    redisCpuUsPerReq: ok === 0 ? null : redisCpuMs * 1000 / ok,
-    ...percentiles(merged.subarray(0, at)),
-  }
+  const statuses = Object.fromEntries(STATUSES.map((s) => [s, slices.reduce((total, slice) => total + slice.statuses[s], 0)]))
+  const redis = slices.some((s) => s.redisCpuMs === null) ? null : sum('redisCpuMs')
+  const { latencies, ...combined } = rates({ answered: sum('answered'), statuses, elapsedS: sum('elapsedS'), errors: sum('errors'), timeouts: sum('timeouts'), appCpuMs: sum('appCpuMs'), redisCpuMs: redis }, merged.subarray(0, at))
+  return combined
 }
 
 /**

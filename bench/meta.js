@@ -17,7 +17,7 @@ export function versions (root, pluginRoot) {
   const plugin = JSON.parse(readFileSync(join(pluginRoot, 'package.json'), 'utf8')).version
   return {
     'fastify-resilient-redis': `${plugin} (${pluginRoot}/dist)`,
-    ...Object.fromEntries(['fastify', '@fastify/redis', '@fastify/rate-limit', 'ioredis', 'autocannon'].map((pkg) => [pkg, version(root, pkg)])),
+    ...Object.fromEntries(['fastify', '@fastify/redis', '@fastify/rate-limit', 'rate-limiter-flexible', 'ioredis', 'autocannon'].map((pkg) => [pkg, version(root, pkg)])),
   }
 }
 

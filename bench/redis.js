@@ -93,11 +93,12 @@ function refuses (port) {
   })
 }
 
-async function launch (port, password) {
+async function launch (port, password, extraArgs = []) {
   const dir = mkdtempSync(join(tmpdir(), 'frr-bench-redis-'))
   const args = ['--port', String(port), '--bind', HOST, '--save', '', '--appendonly', 'no', '--dir', dir,
     '--daemonize', 'no', '--loglevel', 'warning']
   if (password !== undefined) args.push('--requirepass', password)
+  args.push(...extraArgs)
   // BENCH_REDIS_CPU (set by run.js --pin): redis-server runs on that CPU only.
   const cpu = process.env.BENCH_REDIS_CPU
   const child = cpu === undefined ? spawn('redis-server', args, { stdio: 'ignore' }) : spawn('taskset', ['-c', cpu, 'redis-server', ...args], { stdio: 'ignore' })
@@ -125,12 +126,12 @@ async function launch (port, password) {
   }
 }
 
-/** Starts redis-server on a free loopback port; `password` sets requirepass. */
-export async function startRedis ({ password } = {}) {
+/** Starts redis-server on a free loopback port; `password` sets requirepass; `extraArgs` more flags. */
+export async function startRedis ({ password, extraArgs = [] } = {}) {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort()
     try {
-      return new RedisServer(port, password, await launch(port, password))
+      return new RedisServer(port, password, await launch(port, password, extraArgs), extraArgs)
     } catch (err) {
       if (!err.early || attempt >= 3) throw err
     }
@@ -139,10 +140,12 @@ export async function startRedis ({ password } = {}) {
 
 class RedisServer {
   #proc
-  constructor (port, password, proc) {
+  #extraArgs
+  constructor (port, password, proc, extraArgs) {
     this.port = port
     this.password = password
     this.#proc = proc
+    this.#extraArgs = extraArgs
   }
 
   get pid () { return this.#proc?.pid }
@@ -169,7 +172,7 @@ class RedisServer {
     const deadline = Date.now() + 3000
     for (;;) {
       try {
-        this.#proc = await launch(this.port, this.password)
+        this.#proc = await launch(this.port, this.password, this.#extraArgs)
         return
       } catch (err) {
         if (!err.early || Date.now() > deadline) throw err
@@ -180,10 +183,24 @@ class RedisServer {
 
   command (...args) { return rawCommand(this.port, this.password, args, 2000) }
 
-  /** Sum of the integer values of every key starting with `prefix` (except `exclude`). */
-  async sumKeys (prefix, exclude = []) {
-    const reply = await this.command('KEYS', `${prefix}*`)
-    const keys = reply.split('\r\n').filter((line, i) => i > 0 && !line.startsWith('$')).filter((k) => !exclude.includes(k))
+  /**
+   * Redis's own CPU time so far (used_cpu_sys + used_cpu_user of INFO cpu, in
+   * ms, microsecond resolution); null when it cannot answer (killed, stopped).
+   */
+  async cpuMs () {
+    const info = await rawCommand(this.port, this.password, ['INFO', 'cpu'], 500).catch(() => '')
+    const field = (name) => Number(info.match(new RegExp(`${name}:([0-9.]+)`))?.[1])
+    const seconds = field('used_cpu_sys') + field('used_cpu_user')
+    return Number.isFinite(seconds) ? seconds * 1000 : null
+  }
+
+  /** Sum of the integer values of every key starting with one of `prefixes`, except those ending with one of `excludeEndings`. */
+  async sumKeys (prefixes, excludeEndings = []) {
+    const keys = []
+    for (const prefix of prefixes) {
+      const reply = await this.command('KEYS', `${prefix}*`)
+      keys.push(...reply.split('\r\n').filter((line, i) => i > 0 && !line.startsWith('$')).filter((k) => !excludeEndings.some((end) => k.endsWith(end))))
+    }
     let sum = 0
     for (const key of keys) {
       const value = await this.command('GET', key)

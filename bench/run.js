@@ -1,23 +1,27 @@
 #!/usr/bin/env node
-// npm run bench: every scenario, back to back, for every variant; medians of
-// the runs, the targets verdict, JSON in bench/results/.
+// npm run bench: every throughput scenario (scenario-list.js) for every variant,
+// boot and recovery; medians of the runs, the targets verdict, JSON in bench/results/.
 //
-//   node bench/run.js [--runs 3] [--quick] [--slice 1.75] [--rounds 2] [--warmup 1]
-//                     [--outages 2,10] [--boot-samples 3] [--connections 50]
-//                     [--only throughput,boot,recovery] [--faults healthy,refused] [--variants none,plugin]
-//                     [--plugin-dir /path/to/package/root] [--pin] [--label text] [--out file.json]
+//   node bench/run.js [--runs 1] [--quick] [--slice 1.5] [--rounds 2] [--warmup 1]
+//                     [--outages 2,10] [--boot-samples 3] [--abuse-max 400]
+//                     [--only throughput,boot,recovery] [--scenarios healthy,abusive,refused,cluster]
+//                     [--variants none,plugin] [--plugin-dir /path/to/package/root] [--pin] [--label text] [--out file.json]
+// Environment: BENCH_DURATION (slice seconds), BENCH_ROUNDS, BENCH_RUNS (longer runs without flags);
+// BENCH_NODE_ARGS (node flags for the app processes, e.g. --cpu-prof).
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { VARIANTS } from './app-process.js'
 import { LOAD } from './load.js'
 import { machine, versions } from './meta.js'
 import { killAllRedis } from './redis.js'
-import { median, render, summarize, targets } from './report.js'
-import { BOOT_STATES, FAULTS, boot, recovery, throughput } from './scenarios.js'
+import { median, render, summarize } from './report.js'
+import { scenarioList, variantsOf } from './scenario-list.js'
+import { BOOT_STATES, boot, recovery } from './scenarios.js'
+import { targets } from './targets.js'
+import { throughput } from './throughput.js'
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -30,9 +34,9 @@ const { values: args } = parseArgs({
     warmup: { type: 'string' },
     outages: { type: 'string' },
     'boot-samples': { type: 'string' },
-    connections: { type: 'string' },
+    'abuse-max': { type: 'string' },
     only: { type: 'string' },
-    faults: { type: 'string' },
+    scenarios: { type: 'string' },
     variants: { type: 'string' },
     'plugin-dir': { type: 'string' },
     label: { type: 'string' },
@@ -42,28 +46,31 @@ const { values: args } = parseArgs({
 })
 
 const quick = args.quick
+const env = process.env
 const options = {
-  runs: Number(args.runs ?? (quick ? 1 : 3)),
-  sliceS: Number(args.slice ?? 1.75),
-  rounds: Number(args.rounds ?? (quick ? 1 : 2)),
+  runs: Number(args.runs ?? env.BENCH_RUNS ?? 1),
+  sliceS: Number(args.slice ?? env.BENCH_DURATION ?? (quick ? 0.75 : 1.5)),
+  rounds: Number(args.rounds ?? env.BENCH_ROUNDS ?? (quick ? 1 : 2)),
   warmupS: Number(args.warmup ?? 1),
   outagesMs: (args.outages ?? (quick ? '2' : '2,10')).split(',').map((s) => Math.round(Number(s) * 1000)),
   bootSamples: Number(args['boot-samples'] ?? (quick ? 1 : 3)),
-  connections: Number(args.connections ?? LOAD.connections),
+  abuseMax: Number(args['abuse-max'] ?? 400),
   timeoutS: LOAD.timeoutS,
   only: (args.only ?? 'throughput,boot,recovery').split(','),
-  faults: args.faults === undefined ? FAULTS : args.faults.split(','),
-  // default: per scenario (see variantsFor); e.g. --variants none,plugin,plugin@/tmp/candidate to compare builds
+  // scenarios whose id contains one of these words (ids: scenario-list.js)
+  scenarios: args.scenarios === undefined ? undefined : args.scenarios.split(','),
+  // default: per scenario; e.g. --variants none,plugin,plugin@/tmp/candidate to compare builds
   variants: args.variants === undefined ? undefined : args.variants.split(','),
   pluginDir: args['plugin-dir'] === undefined ? undefined : resolve(args['plugin-dir']),
   label: args.label,
 }
-for (const [name, value] of Object.entries({ runs: options.runs, slice: options.sliceS, rounds: options.rounds, warmup: options.warmupS, 'boot-samples': options.bootSamples, connections: options.connections })) {
+for (const [name, value] of Object.entries({ runs: options.runs, slice: options.sliceS, rounds: options.rounds, warmup: options.warmupS, 'boot-samples': options.bootSamples })) {
   if (!Number.isFinite(value) || value <= 0 || value > 100) throw new Error(`--${name} must be a number above 0, at most 100`)
 }
+if (!Number.isInteger(options.abuseMax) || options.abuseMax < 1 || options.abuseMax > 100_000) throw new Error('--abuse-max: a whole number from 1 to 100000')
 if (options.outagesMs.some((ms) => !(ms > 0 && ms <= 60_000))) throw new Error('--outages: seconds, each above 0, at most 60')
 if (!Number.isInteger(options.runs) || !Number.isInteger(options.rounds) || !Number.isInteger(options.bootSamples)) throw new Error('--runs, --rounds and --boot-samples are whole numbers')
-LOAD.connections = options.connections
+const scenarios = scenarioList({ abuseMax: options.abuseMax }).filter((s) => options.scenarios === undefined || options.scenarios.some((word) => s.id.includes(word)))
 options.pin = args.pin
 if (options.pin) {
   // The app on the last CPU, the load generator (this process) and redis-server on the others.
@@ -83,30 +90,17 @@ const elapsed = () => `${((performance.now() - began) / 1000).toFixed(0).padStar
 // Stop everything we started, whatever ends the run.
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { killAllRedis(); process.exit(130) })
 
-/**
- * The variants each scenario runs. `rate-limit-memory` (a reference, not a
- * contender: @fastify/rate-limit with its own memory store, no Redis) runs
- * with Redis refused, to show the cost of @fastify/rate-limit itself. With
- * a password missing, `none` is not run again: it never talks to Redis, its
- * previous measurement is the baseline.
- */
-function variantsFor (fault) {
-  if (options.variants !== undefined) return options.variants
-  if (fault === 'refused') return [...VARIANTS, 'rate-limit-memory']
-  if (fault === 'password-missing') return VARIANTS.filter((v) => v !== 'none')
-  return VARIANTS
-}
-
 async function oneRun (index) {
   const run = { throughput: {}, boot: {}, recovery: {} }
   if (options.only.includes('throughput')) {
-    for (const fault of options.faults) {
-      const variants = variantsFor(fault)
-      const results = await throughput(fault, rotate(variants, index), shared)
-      run.throughput[fault] = results
+    for (const scenario of scenarios) {
+      const variants = options.variants ?? variantsOf(scenario)
+      const results = await throughput(scenario, rotate(variants, index), shared)
+      run.throughput[scenario.id] = results
       for (const variant of variants) {
         const r = results[variant]
-        log(`${elapsed()}  run ${index + 1}  ${fault.padEnd(16)} ${variant.padEnd(10)} ${r.booted ? `${Math.round(r.reqPerSec)} req/s, p99 ${r.p99?.toFixed(2)} ms, ${r.errors} errors, ${r.timeouts} timeouts${r.exact === undefined ? '' : r.exact ? ', counting exact' : `, counted ${r.counted} of ${r.ok}`}` : `did not boot (${r.bootMessage})`}`)
+        const st = r.statuses
+        log(`${elapsed()}  run ${index + 1}  ${scenario.id.padEnd(24)} ${variant.padEnd(21)} ${r.booted ? `${Math.round(r.answeredPerSec)} answered/s (2xx ${st['2xx']}, 429 ${st['429']}, 503 ${st['503']}), p99 ${r.p99?.toFixed(2)} ms, ${r.errors} errors, ${r.timeouts} timeouts, app ${r.appCpuUsPerReq?.toFixed(2)} µs, Redis ${r.redisCpuUsPerReq?.toFixed(2) ?? '–'} µs${r.exact === undefined ? '' : r.exact ? ', exact' : `, NOT exact (counted ${r.counted ?? '–'}, admitted ${r.admitted ?? '–'}, 2xx ${r.ok}${r.probe ? `; ${r.probe.detail}` : ''})`}${r.limiter ? `; limiter ${JSON.stringify(r.limiter)}` : ''}` : `did not boot (${r.bootMessage})`}`)
       }
     }
   }
@@ -174,12 +168,12 @@ try {
 meta.loadAverageAtEnd = os.loadavg()
 meta.totalSeconds = Math.round((performance.now() - began) / 1000)
 
-const shape = { faults: options.faults, bootStates: BOOT_STATES, outages: options.outagesMs }
+const shape = { scenarios, bootStates: BOOT_STATES, outages: options.outagesMs }
 const summary = summarize(runs, shape)
-const text = render(summary, meta)
+const text = render(summary, meta, scenarios)
 process.stdout.write(`\n${text}\n\nTotal ${meta.totalSeconds} s; load average at start ${meta.loadAverageAtStart.map((x) => x.toFixed(2)).join(' ')}, at end ${meta.loadAverageAtEnd.map((x) => x.toFixed(2)).join(' ')}\n`)
 
 const out = args.out === undefined ? join(ROOT, 'bench', 'results', `${meta.date.replace(/[:.]/g, '-')}.json`) : resolve(args.out)
 mkdirSync(dirname(out), { recursive: true })
-writeFileSync(out, `${JSON.stringify({ meta, summary, targets: targets(summary), runs }, null, 2)}\n`)
+writeFileSync(out, `${JSON.stringify({ meta, scenarios, summary, targets: targets(summary, scenarios), runs }, null, 2)}\n`)
 log(`results: ${out}`)

@@ -15,5 +15,6 @@ if (process.env.BENCH_TRACE === '1') {
 }
 
 await serve(async (app) => {
-  await app.register(resilientRedis, { rateLimit: RATE_LIMIT })
+  // The health route (never rate limited) lets the harness read the limiter's report after the load.
+  await app.register(resilientRedis, { rateLimit: RATE_LIMIT, healthRoute: '/health/redis' })
 })

@@ -1,18 +1,28 @@
-// Shared by every app variant: the measured route, then listen on PORT (0 =
+// Shared by every app variant: the measured routes, then listen on PORT (0 =
 // any free port) on loopback and print "listening <port>" for the harness.
 // A failed boot prints "boot-failed <message>" and exits 1.
 import Fastify from 'fastify'
 
-/** The same tiny JSON route in every variant. */
+/**
+ * The limits, from the harness: BENCH_MAX requests per BENCH_WINDOW_MS. By
+ * default far above any run's request count, so nothing is refused and only
+ * the limiter's cost is measured; the abusive scenario sets a small max.
+ */
+const max = Number(process.env.BENCH_MAX ?? 1e9)
+const timeWindow = Number(process.env.BENCH_WINDOW_MS ?? 60_000)
+/** The global limit (GET /). */
+export const RATE_LIMIT = { max, timeWindow }
+/** GET /own has a limit of its own (`config.rateLimit`): another rule, its own counters. */
+export const OWN_RATE_LIMIT = { max, timeWindow: timeWindow * 2 }
+
+/** The same tiny JSON routes in every variant: / under the global limit, /own with its own. */
 export function addRoutes (app) {
   app.get('/', async () => ({ hello: 'world' }))
+  app.get('/own', { config: { rateLimit: OWN_RATE_LIMIT } }, async () => ({ hello: 'world' }))
 }
 
-/** Global limit far above any run's request count: nothing is refused, only the limiter's cost is measured. */
-export const RATE_LIMIT = { max: 1e9, timeWindow: '1 minute' }
-
 export async function serve (setup) {
-  // BENCH_TRUST_PROXY=1 (the many-clients scenario): the client address comes from X-Forwarded-For.
+  // BENCH_TRUST_PROXY=1 (many clients, the abusive one): the client address comes from X-Forwarded-For.
   const app = Fastify({ logger: false, trustProxy: process.env.BENCH_TRUST_PROXY === '1' })
   try {
     await setup(app)
