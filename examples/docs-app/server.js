@@ -1,7 +1,7 @@
 // Starts the example app: `npm run example` (builds the package first).
 //
 //   PORT (default 3000), HOST (default 127.0.0.1; 0.0.0.0 in a container),
-//   REDIS_URL, REDIS_PASSWORD, REDIS_CACHE_URL, REDIS_BROKER_URL, … (see .env.example)
+//   REDIS_URL, REDIS_PASSWORD, REDIS_CACHE_URL, REDIS_QUEUE_URL, REDIS_CHANNELS_URL, … (see .env.example)
 //
 // It starts and serves with Redis up, down, hanging or rejecting the password.
 import { buildApp } from './app.js'
