@@ -122,7 +122,7 @@ export class MasterFollower {
     // Otherwise the connection is dropped if it is to the old master, and the attempt under way
     // (its socket not connected yet) is dropped when it connects there; either reconnects at once.
     if (client.status === 'reconnecting') {
-      client.connect().catch(() => {})
+      if (cancelPendingReconnect(client)) client.connect().catch(() => {})
       return
     }
     this.#reconnectNow = true
@@ -140,4 +140,19 @@ export class MasterFollower {
     const { remoteAddress, remotePort } = this.#client.stream
     return `${String(remoteAddress).replace(/^::ffff:/, '')}:${String(remotePort)}`
   }
+}
+
+/**
+ * Stops the timer of a reconnect that waits out its backoff, so that the
+ * reconnect can go now: false if there is none (a client closed while it
+ * waited, which must stay closed). ioredis keeps that timer in a field its
+ * types call private (Redis.js, 6.x); a reconnect started beside it would
+ * leave it to fire later, and after a close it would connect again.
+ */
+function cancelPendingReconnect (client: Redis): boolean {
+  const internals = client as unknown as { reconnectTimeout?: ReturnType<typeof setTimeout> | null }
+  if (internals.reconnectTimeout === undefined || internals.reconnectTimeout === null) return false
+  clearTimeout(internals.reconnectTimeout)
+  internals.reconnectTimeout = null
+  return true
 }
