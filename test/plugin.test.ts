@@ -4,7 +4,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
-import { buildApp } from './helpers/app.js'
+import { buildApp, EVENTUALLY_MS, waitFor } from './helpers/app.js'
 import { freePort, startRedis, stopAllRedis } from './helpers/redis-server.js'
 import resilientRedisDefault, { RedisUnavailableError, resilientRedis } from '../src/index.js'
 
@@ -172,4 +172,15 @@ t.test('registering twice is an error', async (t) => {
   await app.register(resilientRedis, { env: { REDIS_PORT: String(port) } })
   t.teardown(() => app.close())
   await t.rejects(async () => { await app.register(resilientRedis, { env: { REDIS_PORT: String(port) } }) }, { code: 'FRR_ERR_ALREADY_REGISTERED' })
+})
+
+t.test('a client closed with the app stays closed when something connects it again (as a reconnect timer ioredis lost track of would)', async (t) => {
+  const server = await startRedis({ password: SECRET })
+  const test = await buildApp({ env: { REDIS_URL: server.url } })
+  t.equal(await test.app.redis.ping(), 'PONG')
+  await test.app.close()
+  t.ok(await waitFor(() => test.app.redis.status === 'end', EVENTUALLY_MS), 'ended')
+  await t.rejects(test.app.redis.connect(), { message: 'Connection is closed.' }, 'the connect is dropped as it starts')
+  t.equal(test.app.redis.status, 'end')
+  t.notMatch(await server.command('CLIENT', 'LIST'), /name=fastify-resilient-redis/, 'no connection of the app on the server')
 })

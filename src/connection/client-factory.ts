@@ -155,6 +155,9 @@ function watch (client: AnyRedisClient, monitor: ConnectionMonitor, timeouts: Ti
     if (client.status === 'ready') await waitAtMost(client.quit().catch(() => {}), timeouts.commandTimeout)
     // Ends any reconnect timer and a socket quit did not close.
     client.disconnect()
+    // Closed with the app, it stays closed: a connect after this (a reconnect timer ioredis
+    // lost track of fires, say) is dropped as it starts, so it cannot keep the process alive.
+    if (client instanceof Redis) client.on('connecting', () => { client.disconnect() })
   }
   return { client, monitor, close }
 }
