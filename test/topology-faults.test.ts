@@ -242,7 +242,7 @@ t.test('Sentinel', async (t) => {
     t.match(test.connectionLogs()[1], { level: 40, msg: new RegExp(`^Redis "default" was lost \\(hanging\\): 127\\.0\\.0\\.1:${set.master.port} accepts connections but does not answer in time`) })
     set.master.resume()
     t.ok(await waitFor(async () => (await test.app.inject('/redis')).statusCode === 200, EVENTUALLY_MS), 'served again')
-    // The master of /redis's key may answer before the client as a whole is back (its line follows).
+    // A command may be answered before the client's line saying it is back is written.
     t.ok(await waitFor(() => stateLines(test).length > 2, EVENTUALLY_MS), 'a line for the client back')
     t.same(stateLines(test), ['ready', 'down:hanging', 'ready'])
     noSecret(t, test)
