@@ -5,6 +5,11 @@
  * `}` with at least one byte between) is hashed by the tag alone, so keys
  * that share a tag share a slot. The store groups a tick's counters by slot,
  * since a cluster runs a script only on keys of one slot.
+ *
+ * Not cluster-key-slot (what ioredis routes with): version 1.1.1 hashes
+ * `foo{}{bar}` by `bar`, where Redis hashes the whole key (an empty first tag
+ * means no tag); test/cluster-rate-limit.test.ts checks every case against a
+ * real cluster.
  */
 
 export const SLOT_COUNT = 16384
