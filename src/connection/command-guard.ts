@@ -71,9 +71,10 @@ export function hideCredentials (error: Error): void {
 export function guardCommands (client: Redis | Cluster, guard: RoleGuard, grace: number, onFirstLongBlock?: (command: string) => void, oneServer = false): void {
   let warnLongBlock = onFirstLongBlock
   if (guard.queueUntilReady) client.once('ready', () => { client.options.enableOfflineQueue = false })
-  const send = client.sendCommand as (this: Redis | Cluster, command: Command, ...rest: unknown[]) => unknown
-  // A Cluster's sendCommand takes a third argument (the node): whatever follows the command is passed on.
-  ;(client as { sendCommand: unknown }).sendCommand = function guardedSendCommand (this: Redis | Cluster, command: Command, ...rest: unknown[]) {
+  const send = client.sendCommand as (this: Redis | Cluster, command: Command, stream?: unknown, node?: unknown) => unknown
+  // A Cluster's sendCommand takes a third argument (the node); both are passed on as given
+  // (named, not a rest array: this runs for every command).
+  ;(client as { sendCommand: unknown }).sendCommand = function guardedSendCommand (this: Redis | Cluster, command: Command, stream?: unknown, node?: unknown) {
     const reject = command.reject
     let timer: NodeJS.Timeout | undefined
     command.reject = (failure: Error) => {
@@ -109,6 +110,6 @@ export function guardCommands (client: Redis | Cluster, guard: RoleGuard, grace:
         timer.unref()
       }
     }
-    return send.call(this, command, ...rest)
+    return send.call(this, command, stream, node)
   }
 }
