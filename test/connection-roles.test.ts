@@ -70,6 +70,30 @@ t.test('subscriber: a duplicate subscribed straight away gets messages, and agai
   await own.kill()
 })
 
+t.test('the default client: app.redis.duplicate() subscribed straight after registration gets messages, through a restart and a pause', async (t) => {
+  const own = await startRedis({ password: SECRET })
+  const built = await buildApp({ url: own.url, rateLimit: false })
+  t.teardown(() => built.app.close())
+  // The pinned user code, as the ioredis README writes it: no wait, no await.
+  const sub = built.app.redis.duplicate()
+  void sub.subscribe('frr:news')
+  const received: string[] = []
+  sub.on('message', (_channel: string, message: string) => { received.push(message) })
+  const arrives = (message: string): Promise<boolean> => waitFor(async () => {
+    await built.app.redis.publish('frr:news', message).catch(() => 0)
+    return received.includes(message)
+  }, EVENTUALLY_MS)
+  t.ok(await arrives('first'), 'subscribed without waiting for ready')
+  await own.restart()
+  t.ok(await arrives('after restart'), 'subscribed again on the restarted server')
+  own.pause()
+  await sleep(1500)
+  own.resume()
+  t.ok(await arrives('after pause'), 'still subscribed after the server resumes')
+  t.notOk(built.logText().includes(SECRET), 'no password in any output')
+  await own.kill()
+})
+
 t.test('duplicates are watched: own name, health entry, log lines, closed with the app', async (t) => {
   const built = await buildApp({ url: server.url, rateLimit: false, clients })
   const copy = built.app.redis.duplicate()
