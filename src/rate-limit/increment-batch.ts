@@ -2,6 +2,7 @@ import { settleWithin } from './deadline.js'
 import { isBreakerFailure, replyError } from './failure-cause.js'
 import type { Failover } from './failover.js'
 import type { Count } from './memory-limiter.js'
+import { atPhaseEnd } from './phase-end.js'
 
 export type Callback = (error: Error | null, result?: Count) => void
 /** Decides one request without Redis (the store's failMode), when Redis could not count it after all. */
@@ -16,8 +17,8 @@ export const EXPONENTIAL_BACKOFF = 2
 /** Most counters in one script call; a busier batch makes several calls. */
 export const MAX_COUNTERS_PER_CALL = 500
 /**
- * Most batches in flight at once: typically the request sent from idle and the
- * rest of its poll phase (see IncrementBatch). More measured no faster (issue 14).
+ * Most batches in flight at once: the requests of one poll phase, and those of
+ * the next while the first waits for its reply. More measured no faster (issue 14).
  */
 export const MAX_BATCHES_IN_FLIGHT = 2
 
@@ -55,18 +56,15 @@ interface Entry {
 }
 
 /**
- * Counts increments in batches, one script call each, driven by Redis's
- * replies rather than by a timer: with no batch in flight a request is sent
- * at once; while one is, requests queue, and go out as a second batch at the
- * end of the event loop's poll phase they arrived in (setImmediate), or when
- * a reply leaves fewer than MAX_BATCHES_IN_FLIGHT in flight, whichever comes
- * first. Under load a request costs bookkeeping instead of a Redis command of
- * its own (one socket write, one reply, one ioredis command per batch); when
- * idle it costs no wait at all. The end-of-phase send only shortens the wait
- * (with few connections, the requests of one phase would otherwise wait for
- * the reply to the one sent first, a round trip more): the replies alone send
- * everything, so a fake clock in an app's tests (sinon, node:test mock
- * timers) that never runs the immediate cannot hold requests back.
+ * Counts increments in batches, one script call each. The requests read in
+ * one poll phase of the event loop go out together at its end (phase-end.ts),
+ * while fewer than MAX_BATCHES_IN_FLIGHT are in flight; past that they queue
+ * until a reply, which sends what queued. Under load a request costs
+ * bookkeeping instead of a Redis command of its own (one socket write, one
+ * reply, one ioredis command per batch); when idle it waits no longer than
+ * the phase it arrived in. Progress never depends on a clock an app's tests
+ * may fake (sinon, node:test mock timers): with a fake in place a request
+ * with nothing in flight is sent at once, and replies send everything else.
  * Order is kept: counters are incremented in the order their first request
  * arrived (batches go out in order on one connection), and a request joins an
  * earlier entry only if nothing else for the same counter came in between. On
@@ -80,9 +78,9 @@ export class IncrementBatch {
   /** Batches sent and not yet settled (a batch is one call, or one per slot on a cluster). */
   #inFlight = 0
   /** An end-of-phase send is scheduled (see add). */
-  #atPhaseEnd = false
+  #phaseEndScheduled = false
   readonly #phaseEnd = (): void => {
-    this.#atPhaseEnd = false
+    this.#phaseEndScheduled = false
     this.#sendQueued()
   }
 
@@ -97,14 +95,11 @@ export class IncrementBatch {
     const entry: Entry = { counter, timeWindow, max, mode, callbacks: [callback], decideOutside }
     this.#entries.push(entry)
     this.#latest.set(counter, entry)
-    if (this.#inFlight === 0) {
-      this.#flush()
-    } else if (!this.#atPhaseEnd && this.#inFlight < MAX_BATCHES_IN_FLIGHT) {
-      // Behind a batch in flight: the rest of this poll phase goes out at its end rather than
-      // after that batch's reply. Only a shortcut, never needed for progress (see the class).
-      this.#atPhaseEnd = true
-      setImmediate(this.#phaseEnd)
-    }
+    if (this.#phaseEndScheduled || this.#inFlight >= MAX_BATCHES_IN_FLIGHT) return
+    if (atPhaseEnd(this.#phaseEnd)) this.#phaseEndScheduled = true
+    // The clock may be fake: nothing may wait for the immediate. Sent at once from idle; behind
+    // a batch in flight, its reply sends what queued.
+    else if (this.#inFlight === 0) this.#flush()
   }
 
   #flush (): void {
@@ -159,8 +154,9 @@ export class IncrementBatch {
           onRedisFailure((entries[0] as Entry).counter)
           failover.breaker.recordFailure(error)
         }
+        failover.countWaited(error, requestsOf(entries))
         try {
-          failover.countWaited(error, decideAllOutside(entries))
+          decideAllOutside(entries)
         } finally {
           settled()
         }
@@ -177,8 +173,10 @@ export class IncrementBatch {
     const { failover, onOverLimit, onRedisFailure } = this.options
     const { breaker } = failover
     let counted = false
+    // A callback is the app's (or a library's): if one throws, the other requests are still answered.
+    let thrown: { error: unknown } | undefined
     for (let i = 0; i < entries.length; i++) {
-      const { counter, timeWindow, max, mode, callbacks, decideOutside } = entries[i] as Entry
+      const { counter, timeWindow, max, mode, callbacks } = entries[i] as Entry
       // Number(): a client with ioredis's stringNumbers option gets integers as strings.
       const current = Number(reply[2 * i])
       if (current === -1) {
@@ -191,16 +189,25 @@ export class IncrementBatch {
           breaker.recordFailure(error)
         }
         failover.countWaited(error, callbacks.length)
-        for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
+        // Decided whatever an earlier callback threw (??= alone would skip the call).
+        const threw = decideEachOutside(entries[i] as Entry)
+        thrown ??= threw
         continue
       }
       counted = true
       const ttl = Number(reply[2 * i + 1])
       const first = current - callbacks.length + 1
-      for (let j = 0; j < callbacks.length; j++) (callbacks[j] as Callback)(null, { current: first + j, ttl })
+      for (let j = 0; j < callbacks.length; j++) {
+        try {
+          (callbacks[j] as Callback)(null, { current: first + j, ttl })
+        } catch (error) {
+          thrown ??= { error }
+        }
+      }
       if (mode === 0 && current > max) onOverLimit(counter, current, ttl)
     }
     if (counted) breaker.recordSuccess()
+    if (thrown !== undefined) throw thrown.error
   }
 }
 
@@ -243,12 +250,32 @@ function sameRule (a: Entry, b: Entry): boolean {
   return a.timeWindow === b.timeWindow && a.max === b.max && a.mode === b.mode
 }
 
-/** Decides every request of `entries` outside Redis; returns how many there were. */
-function decideAllOutside (entries: Entry[]): number {
-  let decisions = 0
-  for (const { counter, timeWindow, max, callbacks, decideOutside } of entries) {
-    for (const callback of callbacks) decideOutside(counter, callback, timeWindow, max)
-    decisions += callbacks.length
+/** Decides every request of `entries` outside Redis; a callback that throws is thrown again after the last. */
+function decideAllOutside (entries: Entry[]): void {
+  let thrown: { error: unknown } | undefined
+  for (const entry of entries) {
+    const threw = decideEachOutside(entry)
+    thrown ??= threw
   }
-  return decisions
+  if (thrown !== undefined) throw thrown.error
+}
+
+/** Decides each of an entry's requests outside Redis, even when a callback throws: returns the first throw. */
+function decideEachOutside ({ counter, timeWindow, max, callbacks, decideOutside }: Entry): { error: unknown } | undefined {
+  let thrown: { error: unknown } | undefined
+  for (const callback of callbacks) {
+    try {
+      decideOutside(counter, callback, timeWindow, max)
+    } catch (error) {
+      thrown ??= { error }
+    }
+  }
+  return thrown
+}
+
+/** How many requests the entries hold. */
+function requestsOf (entries: Entry[]): number {
+  let requests = 0
+  for (const { callbacks } of entries) requests += callbacks.length
+  return requests
 }
