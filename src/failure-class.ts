@@ -119,6 +119,15 @@ export function needsConfigChange (failure: FailureClass): boolean {
   return isAuthFailure(failure) || isTopologyMismatch(failure)
 }
 
+/**
+ * Whether a failure seen during an outage leaves the outage's known failure as
+ * it is: a connection closed says nothing new, since it is how each try on a
+ * server that hangs ends (ioredis drops the connection at the timeout).
+ */
+export function keepsKnownFailure (known: FailureClass | undefined, seen: FailureClass): boolean {
+  return known !== undefined && seen === 'connection-lost'
+}
+
 /** What the words need to know of a connection; a ResolvedConnection has it all. */
 export type FailureContext = Pick<ResolvedConnection, 'host' | 'port' | 'passwordFrom' | 'username' | 'locatedBy' | 'tls'>
 

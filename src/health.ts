@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis'
 import type { ResilientClient } from './connection/client-factory.js'
 import { nodeAddress, nodeHint, type ClusterNodeWatch } from './connection/cluster-nodes.js'
 import type { ResolvedConnection } from './config/index.js'
-import { classifyFailure, type FailureClass } from './failure-class.js'
+import { classifyFailure, keepsKnownFailure, type FailureClass } from './failure-class.js'
 import type { RateLimitReport } from './rate-limit/fail-open-store.js'
 import { withinDeadline } from './rate-limit/deadline.js'
 import { scrubError } from './redact.js'
@@ -99,8 +99,11 @@ async function clusterHealth (cluster: Cluster, nodes: ClusterNodeWatch, connect
   for (const ping of pings) {
     if (ping === undefined) continue
     const failure = classifyFailure(ping.error)
-    // Refused by the ACL is still an answer, as on one server.
-    if (failure !== 'no-permission') lost.set(ping.address, { failure, message: scrubError(ping.error, options.secrets).message })
+    // Refused by the ACL is still an answer, as on one server; a ping cut by a drop of a master
+    // known to be lost does not change what its outage is.
+    if (failure !== 'no-permission' && !keepsKnownFailure(lost.get(ping.address)?.failure, failure)) {
+      lost.set(ping.address, { failure, message: scrubError(ping.error, options.secrets).message })
+    }
   }
   const [first] = lost
   if (first === undefined) return { state: 'ready', latencyMs }

@@ -1,7 +1,7 @@
 // Unit tests for src/failure-class.ts: classifying ioredis / Node errors into failure classes.
 import t from 'tap'
 import { RedisUnavailableError } from '../src/errors.js'
-import { classifyFailure, FAILURE_CLASSES, isAuthFailure, isTopologyMismatch, needsConfigChange, type FailureClass } from '../src/failure-class.js'
+import { classifyFailure, FAILURE_CLASSES, isAuthFailure, isTopologyMismatch, keepsKnownFailure, needsConfigChange, type FailureClass } from '../src/failure-class.js'
 
 /** An Error with a Node-style `code`. */
 function coded (code: string, message = `connect ${code} 127.0.0.1:6379`): Error {
@@ -152,4 +152,10 @@ t.test('isTopologyMismatch and needsConfigChange', async (t) => {
 t.test('classifyFailure: a reply the plugin wrapped as RedisUnavailableError is classified by the reply', async (t) => {
   t.equal(classifyFailure(new RedisUnavailableError({ cause: reply("CROSSSLOT Keys in request don't hash to the same slot") })), 'cluster-node')
   t.equal(classifyFailure(new RedisUnavailableError()), 'other', 'without a cause, nothing to tell')
+})
+
+t.test('keepsKnownFailure: a connection closed during a known outage says nothing new; anything else is newer', async (t) => {
+  t.equal(keepsKnownFailure('hanging', 'connection-lost'), true)
+  t.equal(keepsKnownFailure('hanging', 'refused'), false)
+  t.equal(keepsKnownFailure(undefined, 'connection-lost'), false, 'a first failure is what it is')
 })

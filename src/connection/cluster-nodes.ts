@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { ResolvedConnection } from '../config/index.js'
-import { classifyFailure, failureHint, needsConfigChange, type FailureClass } from '../failure-class.js'
+import { classifyFailure, failureHint, keepsKnownFailure, needsConfigChange, type FailureClass } from '../failure-class.js'
 import { scrubError, type ScrubbedError } from '../redact.js'
 import { noop } from './command-guard.js'
 import type { ConnectionMonitor, Logger } from './connection-monitor.js'
@@ -55,11 +55,13 @@ export class ClusterNodeWatch {
     const failure = classifyFailure(rawError)
     const error = scrubError(rawError, this.secrets)
     const known = this.#outages.get(address)
-    // One line per outage of a master: a reconnect that fails another way (refused, then lost)
+    // One line per outage of a master: a reconnect that fails another way (hanging, then refused)
     // updates what the health report says, not the log.
     if (known !== undefined) {
-      known.failure = failure
-      known.error = error
+      if (!keepsKnownFailure(known.failure, failure)) {
+        known.failure = failure
+        known.error = error
+      }
       return
     }
     this.#outages.set(address, { address, since: Date.now(), failure, error })
