@@ -20,6 +20,9 @@ const COUNTERS = {
   // '{frr-rate-limit}:' is today's default on a cluster; 'frr-rate-limit:' the one-server default (and the cluster's once it batches per slot)
   plugin: { prefixes: ['frr-rate-limit:', '{frr-rate-limit}:'], excludeEndings: ['__frr_probe__', ':probe'] },
   'rate-limiter-flexible': { prefixes: ['rlf-global:', 'rlf-own:'] },
+  // The diagnostic references of issue 14 (selected with --variants only).
+  'floor-batched': { prefixes: ['floor-rate-limit:'] },
+  'floor-count-behind': { prefixes: ['behind-rate-limit:'] },
 }
 
 const baseOf = (variant) => variant.split('@')[0].split('~')[0]
