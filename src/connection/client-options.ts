@@ -37,6 +37,15 @@ export const AUTH_RETRY_DELAY = 1000
  * - the retry strategy is supplied by the connection monitor (capped backoff);
  * - no ready check (INFO): it needs a permission the plugin has no other use for.
  */
+/**
+ * ioredis 6.1, during a maintenance window a managed Redis announces (Smart
+ * Client Handoff), gives commands and the socket the larger of their timeout
+ * and these (10 s by default). 0 keeps the plugin's bounds through it (a role
+ * without a timeout still gets none). ioredis 6.0 has neither option and
+ * ignores them; typed loosely so that this builds against either.
+ */
+const MAINTENANCE_KEEPS_BOUNDS = { maintRelaxedCommandTimeout: 0, maintRelaxedSocketTimeout: 0 } as Partial<RedisOptions>
+
 export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeouts, retryStrategy: (attempt: number) => number): RedisOptions {
   return {
     host: connection.host,
@@ -52,6 +61,7 @@ export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeou
     // command fails at once instead of waiting its own timeout. Other roles: see roles.ts.
     ...roleSettings(connection.role, timeouts.commandTimeout).options,
     connectTimeout: timeouts.commandTimeout * 2,
+    ...MAINTENANCE_KEEPS_BOUNDS,
     // How long ioredis keeps a closing socket before destroying it. Its timer
     // is not unref'd and runs in full when the socket is already gone (as in
     // every outage), so it decides how long a closed app stays alive.

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type { ConnectionOptions } from 'node:tls'
 import type { ResolvedConnection } from '../config/index.js'
 import { DEFAULT_CLIENT } from '../config/client-names.js'
 import { InvalidSettingError } from '../errors.js'
@@ -35,6 +36,19 @@ function present (value: string | null | undefined): string | undefined {
   return value ? value : undefined
 }
 
+/**
+ * The client's TLS as node:tls options. ioredis 6.1 also takes a profile
+ * name ('RedisCloudFixed'…) and puts that profile's options in its place
+ * when the client is made; a name it does not know (or any name, on ioredis
+ * 6.0) stays a name or a `profile` key: TLS on, with no options of its own.
+ */
+function tlsOptionsOf (tls: unknown): ConnectionOptions | undefined {
+  if (tls === undefined) return undefined
+  if (typeof tls === 'string') return {}
+  const { profile: _profile, ...options } = tls as ConnectionOptions & { profile?: unknown }
+  return options
+}
+
 /** The connection record of an app's own client, from its options: where it points, whether it sends a password. */
 export function externalConnection (client: Redis): ResolvedConnection {
   const { host, port, db, username, password, tls, path } = client.options
@@ -47,7 +61,7 @@ export function externalConnection (client: Redis): ResolvedConnection {
     db: db as number,
     username: present(username),
     password: secret,
-    tls,
+    tls: tlsOptionsOf(tls),
     passwordFrom: secret === undefined ? undefined : 'the client option\'s password',
     locatedBy: 'client option',
   }

@@ -42,6 +42,10 @@ const OWNED_OPTIONS: Record<string, string> = {
   offlineQueue: 'it is ioredis-internal; the plugin turns the offline queue off',
   commandQueue: 'it is ioredis-internal',
   path: 'the plugin connects over TCP: give host and port, or url',
+  maintRelaxedCommandTimeout: `${BOUNDED}: a maintenance window a managed Redis announces does not lift it`,
+  maintRelaxedSocketTimeout: `${BOUNDED}: a maintenance window a managed Redis announces does not lift it`,
+  maintNotifications: 'the plugin leaves Smart Client Handoff at ioredis\'s default (\'auto\': on where the server offers it); to set it, pass a client of your own (the client option)',
+  maintEndpointType: 'the plugin leaves Smart Client Handoff at ioredis\'s default (\'auto\'); to set it, pass a client of your own (the client option)',
 }
 
 /** ioredis Sentinel options the plugin decides itself (it takes sentinels, sentinelName and their credentials as options of its own). */

@@ -6,10 +6,11 @@
  * that share a tag share a slot. The store groups a tick's counters by slot,
  * since a cluster runs a script only on keys of one slot.
  *
- * Not cluster-key-slot (what ioredis routes with): version 1.1.1 hashes
- * `foo{}{bar}` by `bar`, where Redis hashes the whole key (an empty first tag
- * means no tag); test/cluster-rate-limit.test.ts checks every case against a
- * real cluster.
+ * Not cluster-key-slot, what ioredis before 6.1 routes with: version 1.1.1
+ * hashes `foo{}{bar}` by `bar`, where Redis hashes the whole key (an empty
+ * first tag means no tag). ioredis 6.1 vendors a fixed copy, but it is not
+ * public API and this package accepts ioredis 6.0 too;
+ * test/cluster-rate-limit.test.ts checks every case against a real cluster.
  */
 
 export const SLOT_COUNT = 16384
