@@ -35,6 +35,8 @@ const IOREDIS_KEYS = [
   'keyPrefix', 'showFriendlyErrorStack', 'commandTimeout', 'socketTimeout', 'blockingTimeout', 'blockingTimeoutGrace',
   'scripts', 'tls', 'path', 'Connector', 'monitor', 'offlineQueue', 'commandQueue', 'sentinelUsername', 'sentinelPassword',
   'preferredSlaves', 'sentinelCommandTimeout', 'sentinelTLS', 'natMap', 'dnsLookup', 'himportFieldsets',
+  // ioredis 6.1's Smart Client Handoff (DEFAULT_REDIS_OPTIONS there; the lockfile's 6.0 has none of them).
+  'maintNotifications', 'maintEndpointType', 'maintRelaxedCommandTimeout', 'maintRelaxedSocketTimeout',
 ]
 
 t.test('every ioredis option is passed through or refused with a reason, never ignored', async (t) => {
@@ -65,6 +67,10 @@ t.test('pass-through options reach every client: keyPrefix, connectionName (name
   t.equal(test.app.redis.cache?.options.keyPrefix, 'app:')
   const names = (await server.command('CLIENT', 'LIST')).match(/ name=\S+/g)?.map((n) => n.slice(6)).filter((n) => n.startsWith('api')).sort()
   t.same(names, ['api', 'api:cache'])
+  // ioredis 6.1 would relax the timeouts to 10 s in a maintenance window; every client keeps its bounds.
+  for (const client of [test.app.redis, test.app.redis.cache]) {
+    t.match(client?.options, { maintRelaxedCommandTimeout: 0, maintRelaxedSocketTimeout: 0 }, 'maintenance does not lift the timeouts')
+  }
 })
 
 t.test('client: an app\'s own client is app.redis, monitored like the plugin\'s, and left open at close', async (t) => {

@@ -26,6 +26,15 @@ export const MAX_RECONNECT_DELAY = 500
 export const AUTH_RETRY_DELAY = 1000
 
 /**
+ * ioredis 6.1, during a maintenance window a managed Redis announces (Smart
+ * Client Handoff), gives commands and the socket the larger of their timeout
+ * and these (10 s by default). 0 keeps the plugin's bounds through it (a role
+ * without a timeout still gets none). ioredis 6.0 has neither option and
+ * ignores them; typed loosely so that this builds against either.
+ */
+const MAINTENANCE_KEEPS_BOUNDS = { maintRelaxedCommandTimeout: 0, maintRelaxedSocketTimeout: 0 } as Partial<RedisOptions>
+
+/**
  * ioredis options for one connection. The defaults that hurt during an outage
  * are replaced:
  * - `enableOfflineQueue: false`: a command sent while disconnected fails at
@@ -37,15 +46,6 @@ export const AUTH_RETRY_DELAY = 1000
  * - the retry strategy is supplied by the connection monitor (capped backoff);
  * - no ready check (INFO): it needs a permission the plugin has no other use for.
  */
-/**
- * ioredis 6.1, during a maintenance window a managed Redis announces (Smart
- * Client Handoff), gives commands and the socket the larger of their timeout
- * and these (10 s by default). 0 keeps the plugin's bounds through it (a role
- * without a timeout still gets none). ioredis 6.0 has neither option and
- * ignores them; typed loosely so that this builds against either.
- */
-const MAINTENANCE_KEEPS_BOUNDS = { maintRelaxedCommandTimeout: 0, maintRelaxedSocketTimeout: 0 } as Partial<RedisOptions>
-
 export function ioredisOptions (connection: ResolvedConnection, timeouts: Timeouts, retryStrategy: (attempt: number) => number): RedisOptions {
   return {
     host: connection.host,
