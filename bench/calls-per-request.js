@@ -42,9 +42,9 @@ try {
       const boot = await startApp(variant, { redisUrl: `redis://${HOST}:${redis.port}` })
       if (!boot.ok) throw new Error(`${variant} did not boot: ${boot.message}`)
       // A warm-up, then counts from here.
-      await hammer(boot.port, { amount: 5000, connections, appPid: boot.app.child.pid })
-      const before = { calls: await commandCalls(redis.port), app: sleeps(boot.app.child.pid), redis: sleeps(redis.pid) }
-      const result = await hammer(boot.port, { amount: requests, connections, appPid: boot.app.child.pid })
+      await hammer(boot.port, { amount: 5000, connections, appPid: boot.app.pid })
+      const before = { calls: await commandCalls(redis.port), app: sleeps(boot.app.pid), redis: sleeps(redis.pid) }
+      const result = await hammer(boot.port, { amount: requests, connections, appPid: boot.app.pid })
       const calls = await commandCalls(redis.port)
       const perRequest = (n) => (n / result.answered).toFixed(3)
       const counted = Object.entries(calls)
@@ -52,7 +52,7 @@ try {
         .map(([name, n]) => `${name} ${perRequest(n - (before.calls[name] ?? 0))}`)
       console.log(`round ${round}  ${variant.padEnd(20)} ${connections} conn  ${Math.round(result.answeredPerSec)} answered/s  ` +
         `Redis commands per request: ${counted.join(', ')}  ` +
-        `sleeps per request: app ${perRequest(sleeps(boot.app.child.pid) - before.app)}, redis-server ${perRequest(sleeps(redis.pid) - before.redis)}`)
+        `sleeps per request: app ${perRequest(sleeps(boot.app.pid) - before.app)}, redis-server ${perRequest(sleeps(redis.pid) - before.redis)}`)
       await boot.app.stop()
       await redis.kill()
     }
